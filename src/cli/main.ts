@@ -1,0 +1,39 @@
+/**
+ * The `patrol` command-line program. Each subcommand lives in ./commands/<name>.ts and
+ * registers itself on the program; this file only wires them and turns errors into exit codes.
+ */
+import { Command } from "commander";
+import { PatrolError } from "../core/errors.js";
+import { commands } from "./commands/index.js";
+
+export function buildProgram(): Command {
+  const program = new Command("patrol")
+    .description("Monthly satellite patrol of cropland: imagery in, per-county issue lists out.")
+    .showHelpAfterError()
+    .exitOverride();
+  for (const register of commands) register(program);
+  return program;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e && typeof e === "object" && "code" in e && String(e.code).startsWith("commander.")) {
+      const exitCode = (e as { exitCode?: number }).exitCode ?? 2;
+      return exitCode;
+    }
+    if (e instanceof PatrolError) {
+      process.stderr.write(`patrol: ${e.name}: ${e.message}\n`);
+      return 1;
+    }
+    process.stderr.write(
+      `patrol: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+    );
+    return 70;
+  }
+}
+
+process.exitCode = await main(process.argv);

@@ -1,0 +1,3 @@
+export * from "./raster-types.js";
+export * from "./errors.js";
+export * from "./logger.js";

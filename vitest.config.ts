@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    // Classification and GDAL comparisons are CPU-bound; two cores means two forks.
+    pool: "forks",
+    maxWorkers: 2,
+  },
+});
