@@ -1,0 +1,184 @@
+/**
+ * The detection config: one strict schema, parsed once at the edge. Every field has a default and
+ * a one-line note on its trade-off (`.describe`), which `patrol config defaults` prints; `.prefault({})`
+ * fills a missing section by parsing an empty object, so section defaults live in one place. Unknown
+ * keys are errors. The resolved config is written into every run's summary.
+ */
+import { z } from "zod";
+import type { ChangeTypeId } from "../core/change-types.js";
+import { ConfigError } from "../core/errors.js";
+
+interface RuleDefaults {
+  threshold: number;
+  minAreaM2: number;
+  openingPx: number;
+  closingPx: number;
+}
+
+function changeRule(d: RuleDefaults) {
+  return z
+    .strictObject({
+      enabled: z.boolean().default(true).describe("Report this change type at all."),
+      threshold: z
+        .number()
+        .min(0)
+        .max(1)
+        .default(d.threshold)
+        .describe(
+          "Minimum after-image probability of the type's classes for a pixel to count; higher cuts false alarms and misses faint changes.",
+        ),
+      minAreaM2: z
+        .number()
+        .min(0)
+        .default(d.minAreaM2)
+        .describe(
+          "Smallest patch reported, m² (1 mu = 666.7 m²); smaller finds more but costs field visits.",
+        ),
+      openingPx: z
+        .int()
+        .min(0)
+        .max(5)
+        .default(d.openingPx)
+        .describe(
+          "Morphological opening radius in pixels; removes specks and thin slivers along field edges.",
+        ),
+      closingPx: z
+        .int()
+        .min(0)
+        .max(5)
+        .default(d.closingPx)
+        .describe(
+          "Morphological closing radius in pixels; joins a patch broken by a few misclassified pixels.",
+        ),
+    })
+    .prefault({});
+}
+
+/*
+ * Default areas from evidence: forest-loss and land-change alert systems publish from about
+ * 0.2–0.4 ha, but Chinese cropland issue lists routinely carry patches under 1 mu (667 m²), and a
+ * rural house is 100–200 m². At 4 m (Gaofen-2 class) 200 m² is 12.5 pixels.
+ */
+const ruleSchemas = {
+  construction: changeRule({ threshold: 0.6, minAreaM2: 200, openingPx: 1, closingPx: 1 }),
+  pond: changeRule({ threshold: 0.6, minAreaM2: 400, openingPx: 1, closingPx: 1 }),
+  orchard: changeRule({ threshold: 0.6, minAreaM2: 667, openingPx: 1, closingPx: 1 }),
+  trees: changeRule({ threshold: 0.6, minAreaM2: 667, openingPx: 1, closingPx: 1 }),
+  turf: changeRule({ threshold: 0.6, minAreaM2: 667, openingPx: 1, closingPx: 1 }),
+  facility: changeRule({ threshold: 0.6, minAreaM2: 400, openingPx: 1, closingPx: 1 }),
+  abandonment: changeRule({ threshold: 0.6, minAreaM2: 2000, openingPx: 1, closingPx: 1 }),
+} satisfies Record<ChangeTypeId, unknown>;
+
+export const detectionConfigSchema = z.strictObject({
+  beforeCroplandThreshold: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0.5)
+    .describe(
+      "Minimum before-image probability of cropland; lower admits land that was already not farmed, higher drops changes seen through a poor before image.",
+    ),
+  rules: z
+    .strictObject(ruleSchemas)
+    .prefault({})
+    .describe("Per change type: probability threshold, minimum area, morphology."),
+  connectivity: z
+    .union([z.literal(4), z.literal(8)])
+    .default(4)
+    .describe(
+      "Pixel connectivity of a patch; 4 matches gdal_polygonize and never yields self-touching rings.",
+    ),
+  simplifyToleranceM: z
+    .number()
+    .min(0)
+    .default(0)
+    .describe(
+      "Douglas-Peucker tolerance for outlines, metres; 0 keeps exact pixel edges (areas equal pixel counts), larger gives lighter, smoother outlines.",
+    ),
+  confidenceLevels: z
+    .strictObject({
+      high: z
+        .number()
+        .min(0)
+        .max(1)
+        .default(0.85)
+        .describe("Mean probability at or above which a patch is 'high'."),
+      medium: z
+        .number()
+        .min(0)
+        .max(1)
+        .default(0.7)
+        .describe("Mean probability at or above which a patch is 'medium'."),
+    })
+    .prefault({}),
+  exclusions: z
+    .strictObject({
+      mode: z
+        .enum(["suppress", "mark-approved"])
+        .default("mark-approved")
+        .describe(
+          "What approval layers do to a patch they cover: drop it, or keep it with status 'approved' (auditable).",
+        ),
+      minCoveredShare: z
+        .number()
+        .min(0)
+        .max(1)
+        .default(0.5)
+        .describe(
+          "Share of a patch's area an approval must cover to apply; lower lets a small approval excuse a large patch.",
+        ),
+    })
+    .prefault({}),
+  baselineMismatch: z
+    .strictObject({
+      enabled: z
+        .boolean()
+        .default(true)
+        .describe("Write the baseline-mismatch layer (cropland on paper, not on either date)."),
+      minAreaM2: z.number().min(0).default(400).describe("Smallest mismatch patch written, m²."),
+    })
+    .prefault({}),
+  deadlines: z
+    .strictObject({
+      prefectureDays: z
+        .int()
+        .min(0)
+        .default(5)
+        .describe("Days after the run date the list is due at the prefecture."),
+      countyDays: z
+        .int()
+        .min(0)
+        .default(10)
+        .describe("Days after the run date the list is due at the county."),
+    })
+    .prefault({}),
+  chips: z
+    .strictObject({
+      enabled: z.boolean().default(true).describe("Write before/after image chips per issue."),
+      contextM: z.number().min(0).default(40).describe("Context around the patch's bounding box, metres."),
+      maxSizePx: z.int().min(64).max(2048).default(384).describe("Longest side of a chip, pixels."),
+    })
+    .prefault({}),
+});
+
+export type DetectionConfig = z.infer<typeof detectionConfigSchema>;
+export type ChangeRule = DetectionConfig["rules"][ChangeTypeId];
+
+/** Parses and resolves a detection config; `source` names the file for error messages. */
+export function parseDetectionConfig(input: unknown, source = "detection config"): DetectionConfig {
+  const result = detectionConfigSchema.safeParse(input ?? {});
+  if (!result.success) {
+    throw new ConfigError(source, formatZodIssues(result.error));
+  }
+  if (result.data.confidenceLevels.medium > result.data.confidenceLevels.high) {
+    throw new ConfigError(source, "confidenceLevels.medium must not exceed confidenceLevels.high");
+  }
+  return result.data;
+}
+
+/** One line per problem: "rules.pond.threshold: Too big: expected number to be <=1". */
+export function formatZodIssues(error: z.ZodError): string {
+  return error.issues
+    .map((i) => `${i.path.length > 0 ? i.path.join(".") : "(root)"}: ${i.message}`)
+    .join("; ");
+}
