@@ -1,0 +1,162 @@
+/**
+ * The change rules: from class probabilities on two dates and the rasterised cropland baseline to
+ * a per-pixel change-type raster. Pure typed-array code; no tensors, no I/O.
+ *
+ * A pixel is a candidate change when
+ *   - both images observed it (valid mask),
+ *   - the baseline says cropland,
+ *   - the before image agrees it was cropland-like (P_before(cropland-like) ≥ beforeCroplandThreshold),
+ *   - the after image is confidently something else: for the change type t whose after classes
+ *     carry the most probability, P_after(t's classes) ≥ rules[t].threshold.
+ * Where the baseline says cropland but both dates are most likely something else, the pixel is a
+ * baseline mismatch (reported in its own layer, never as an issue).
+ *
+ * Probabilities are uint8 (0–255 for 0–1), exactly as cached in the probability GeoTIFFs, so that
+ * re-tuning thresholds from the cache gives the same result as the run did.
+ */
+import { CHANGE_TYPES, type ChangeTypeId } from "../core/change-types.js";
+import { LAND_COVER_CLASSES, type LandCoverId } from "../core/land-cover.js";
+import type { DetectionConfig } from "../config/detection-config.js";
+import { close, open } from "./morphology.js";
+
+/** Per-class probability planes of one window, each uint8 0–255, row-major. */
+export interface ProbabilityPlanes {
+  readonly width: number;
+  readonly height: number;
+  readonly classIds: readonly LandCoverId[];
+  readonly planes: readonly Uint8Array[];
+}
+
+export interface ChangeRuleInputs {
+  readonly before: ProbabilityPlanes;
+  readonly after: ProbabilityPlanes;
+  /** 1 where the baseline says cropland (DLBM 01xx), else 0. */
+  readonly baselineCropland: Uint8Array;
+  /** 1 where both dates observed the pixel (not nodata, not cloud), else 0. */
+  readonly valid: Uint8Array;
+}
+
+export interface ChangeRuleOutputs {
+  /** Change-type code per pixel (CHANGE_TYPES[].code), 0 = no change. */
+  readonly changeCode: Uint8Array;
+  /** P_after of the pixel's change type, 0–255 (0 where no change). */
+  readonly confidence: Uint8Array;
+  /** 1 where baseline cropland is not cropland on either date. */
+  readonly mismatch: Uint8Array;
+  /** Change types enabled in the config that the model has no class for (cannot be detected). */
+  readonly undetectable: readonly ChangeTypeId[];
+}
+
+function sumPlanes(p: ProbabilityPlanes, ids: readonly LandCoverId[]): Uint16Array {
+  const out = new Uint16Array(p.width * p.height);
+  for (const id of ids) {
+    const k = p.classIds.indexOf(id);
+    if (k < 0) continue;
+    const plane = p.planes[k]!;
+    for (let i = 0; i < out.length; i++) out[i]! += plane[i]!;
+  }
+  return out;
+}
+
+/** Index of the most probable class per pixel (ties to the lower index). */
+function argmax(p: ProbabilityPlanes): Uint8Array {
+  const n = p.width * p.height;
+  const best = new Uint8Array(n);
+  const bestValue = p.planes[0] ? p.planes[0].slice() : new Uint8Array(n);
+  for (let k = 1; k < p.planes.length; k++) {
+    const plane = p.planes[k]!;
+    for (let i = 0; i < n; i++) {
+      if (plane[i]! > bestValue[i]!) {
+        bestValue[i] = plane[i]!;
+        best[i] = k;
+      }
+    }
+  }
+  return best;
+}
+
+/** Applies the change rules to one window. All rasters share the window's width × height. */
+export function applyChangeRules(inputs: ChangeRuleInputs, config: DetectionConfig): ChangeRuleOutputs {
+  const { before, after, baselineCropland, valid } = inputs;
+  const width = after.width;
+  const height = after.height;
+  const n = width * height;
+  for (const [name, len] of [
+    ["before", before.width * before.height],
+    ["baselineCropland", baselineCropland.length],
+    ["valid", valid.length],
+  ] as const) {
+    if (len !== n) throw new RangeError(`applyChangeRules: ${name} has ${len} pixels, after has ${n}`);
+  }
+
+  const croplandLike = LAND_COVER_CLASSES.filter((c) => c.croplandLike).map((c) => c.id);
+  const beforeCrop = sumPlanes(before, croplandLike);
+  const beforeMin = Math.round(config.beforeCroplandThreshold * 255);
+
+  const types = CHANGE_TYPES.filter((t) => config.rules[t.id].enabled);
+  const undetectable = types
+    .filter((t) => !t.afterClasses.some((c) => after.classIds.includes(c)))
+    .map((t) => t.id);
+  const detectable = types.filter((t) => !undetectable.includes(t.id));
+  const typeScores = detectable.map((t) => sumPlanes(after, t.afterClasses));
+
+  const changeCode = new Uint8Array(n);
+  const confidence = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    if (valid[i] === 0 || baselineCropland[i] === 0 || beforeCrop[i]! < beforeMin) continue;
+    let best = -1;
+    let bestScore = -1;
+    for (let k = 0; k < detectable.length; k++) {
+      const s = typeScores[k]![i]!;
+      if (s > bestScore) {
+        bestScore = s;
+        best = k;
+      }
+    }
+    if (best < 0) continue;
+    const t = detectable[best]!;
+    if (bestScore >= Math.round(config.rules[t.id].threshold * 255)) {
+      changeCode[i] = t.code;
+      confidence[i] = Math.min(255, bestScore);
+    }
+  }
+
+  // Morphological cleaning per type, confined to pixels where that type is possible at all.
+  for (const t of detectable) {
+    const rule = config.rules[t.id];
+    if (rule.openingPx === 0 && rule.closingPx === 0) continue;
+    let mask: Uint8Array = new Uint8Array(n);
+    for (let i = 0; i < n; i++) mask[i] = changeCode[i] === t.code ? 1 : 0;
+    mask = close(open(mask, width, height, rule.openingPx), width, height, rule.closingPx);
+    const k = detectable.indexOf(t);
+    for (let i = 0; i < n; i++) {
+      if (
+        mask[i] === 1 &&
+        changeCode[i] === 0 &&
+        valid[i] === 1 &&
+        baselineCropland[i] === 1 &&
+        beforeCrop[i]! >= beforeMin
+      ) {
+        // Closing filled a gap: the pixel joins the patch with its own after-probability as confidence.
+        changeCode[i] = t.code;
+        confidence[i] = Math.min(255, typeScores[k]![i]!);
+      } else if (mask[i] === 0 && changeCode[i] === t.code) {
+        changeCode[i] = 0;
+        confidence[i] = 0;
+      }
+    }
+  }
+
+  const mismatch = new Uint8Array(n);
+  if (config.baselineMismatch.enabled) {
+    const beforeClass = argmax(before);
+    const afterClass = argmax(after);
+    const beforeLike = before.classIds.map((id) => croplandLike.includes(id));
+    const afterLike = after.classIds.map((id) => croplandLike.includes(id));
+    for (let i = 0; i < n; i++) {
+      if (valid[i] === 0 || baselineCropland[i] === 0 || changeCode[i] !== 0) continue;
+      if (!beforeLike[beforeClass[i]!] && !afterLike[afterClass[i]!]) mismatch[i] = 1;
+    }
+  }
+  return { changeCode, confidence, mismatch, undetectable };
+}

@@ -1,0 +1,69 @@
+/**
+ * Binary morphology on 0/1 masks (row-major Uint8Array), with a square structuring element of
+ * side 2r+1. Separable: a row pass then a column pass, each O(pixels × r).
+ *
+ * Pixels outside the mask are treated as "unknown" rather than background: erosion ignores them
+ * and dilation does not spread from them, so a patch cut by a window edge is not eaten away at
+ * the edge. Callers who need seam-free results give the window a halo of at least 2r pixels.
+ */
+
+function pass(
+  src: Uint8Array,
+  dst: Uint8Array,
+  width: number,
+  height: number,
+  r: number,
+  horizontal: boolean,
+  take: "min" | "max",
+): void {
+  const outer = horizontal ? height : width;
+  const inner = horizontal ? width : height;
+  const stride = horizontal ? 1 : width;
+  const lineStep = horizontal ? width : 1;
+  for (let o = 0; o < outer; o++) {
+    const base = o * lineStep;
+    for (let i = 0; i < inner; i++) {
+      const lo = Math.max(0, i - r);
+      const hi = Math.min(inner - 1, i + r);
+      let v = take === "min" ? 1 : 0;
+      for (let k = lo; k <= hi; k++) {
+        const s = src[base + k * stride]!;
+        if (take === "min" ? s === 0 : s !== 0) {
+          v = take === "min" ? 0 : 1;
+          break;
+        }
+      }
+      dst[base + i * stride] = v;
+    }
+  }
+}
+
+/** Erosion (r ≥ 0); returns a new mask. */
+export function erode(mask: Uint8Array, width: number, height: number, r: number): Uint8Array {
+  if (r === 0) return mask.slice();
+  const tmp = new Uint8Array(mask.length);
+  const out = new Uint8Array(mask.length);
+  pass(mask, tmp, width, height, r, true, "min");
+  pass(tmp, out, width, height, r, false, "min");
+  return out;
+}
+
+/** Dilation (r ≥ 0); returns a new mask. */
+export function dilate(mask: Uint8Array, width: number, height: number, r: number): Uint8Array {
+  if (r === 0) return mask.slice();
+  const tmp = new Uint8Array(mask.length);
+  const out = new Uint8Array(mask.length);
+  pass(mask, tmp, width, height, r, true, "max");
+  pass(tmp, out, width, height, r, false, "max");
+  return out;
+}
+
+/** Opening (erode then dilate): removes specks and slivers narrower than 2r+1 pixels. */
+export function open(mask: Uint8Array, width: number, height: number, r: number): Uint8Array {
+  return dilate(erode(mask, width, height, r), width, height, r);
+}
+
+/** Closing (dilate then erode): fills gaps narrower than 2r+1 pixels. */
+export function close(mask: Uint8Array, width: number, height: number, r: number): Uint8Array {
+  return erode(dilate(mask, width, height, r), width, height, r);
+}

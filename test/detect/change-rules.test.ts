@@ -1,0 +1,125 @@
+import { describe, expect, it } from "vitest";
+import { parseDetectionConfig } from "../../src/config/detection-config.js";
+import { changeType } from "../../src/core/change-types.js";
+import type { LandCoverId } from "../../src/core/land-cover.js";
+import { applyChangeRules, type ProbabilityPlanes } from "../../src/detect/change-rules.js";
+
+const CLASSES: LandCoverId[] = ["cropland", "orchard", "trees", "grass", "turf", "water", "pond", "built_up"];
+
+/** A width×1 strip where pixel i has probability 1 (255) for classes[i]. */
+function certain(classes: LandCoverId[]): ProbabilityPlanes {
+  const width = classes.length;
+  const planes = CLASSES.map((id) => Uint8Array.from(classes, (c) => (c === id ? 255 : 0)));
+  return { width, height: 1, classIds: CLASSES, planes };
+}
+
+const noMorphology = parseDetectionConfig({
+  rules: Object.fromEntries(
+    ["construction", "pond", "orchard", "trees", "turf", "facility", "abandonment"].map((t) => [
+      t,
+      { openingPx: 0, closingPx: 0 },
+    ]),
+  ),
+});
+
+describe("change rules", () => {
+  it("types a change by the after class, only on baseline cropland that was cropland before", () => {
+    const before = certain([
+      "cropland",
+      "cropland",
+      "cropland",
+      "cropland",
+      "cropland",
+      "built_up",
+      "cropland",
+      "cropland",
+    ]);
+    const after = certain([
+      "built_up",
+      "pond",
+      "orchard",
+      "trees",
+      "turf",
+      "built_up",
+      "built_up",
+      "cropland",
+    ]);
+    const baseline = Uint8Array.from([1, 1, 1, 1, 1, 1, 0, 1]);
+    const valid = new Uint8Array(8).fill(1);
+    const r = applyChangeRules({ before, after, baselineCropland: baseline, valid }, noMorphology);
+    const code = (t: Parameters<typeof changeType>[0]): number => changeType(t).code;
+    expect(Array.from(r.changeCode)).toEqual([
+      code("construction"),
+      code("pond"),
+      code("orchard"),
+      code("trees"),
+      code("turf"),
+      0, // built-up on both dates: a baseline mismatch, not a change
+      0, // not baseline cropland
+      0, // still cropland
+    ]);
+    expect(Array.from(r.mismatch)).toEqual([0, 0, 0, 0, 0, 1, 0, 0]);
+    expect(r.confidence[0]).toBe(255);
+    expect(r.undetectable).toEqual(["facility", "abandonment"]);
+  });
+
+  it("never reports unobserved pixels, and respects the thresholds", () => {
+    const before = certain(["cropland", "cropland", "cropland"]);
+    const after = certain(["built_up", "built_up", "built_up"]);
+    // Third pixel: after probability of built-up only 0.55, below the 0.6 default.
+    after.planes[CLASSES.indexOf("built_up")]![2] = 140;
+    after.planes[CLASSES.indexOf("cropland")]![2] = 115;
+    const r = applyChangeRules(
+      { before, after, baselineCropland: new Uint8Array(3).fill(1), valid: Uint8Array.from([1, 0, 1]) },
+      noMorphology,
+    );
+    expect(Array.from(r.changeCode)).toEqual([changeType("construction").code, 0, 0]);
+    const lenient = parseDetectionConfig({
+      ...noMorphology,
+      rules: { ...noMorphology.rules, construction: { threshold: 0.5, openingPx: 0, closingPx: 0 } },
+    });
+    const r2 = applyChangeRules(
+      { before, after, baselineCropland: new Uint8Array(3).fill(1), valid: Uint8Array.from([1, 0, 1]) },
+      lenient,
+    );
+    expect(r2.changeCode[2]).toBe(changeType("construction").code);
+  });
+
+  it("drops a disabled change type", () => {
+    const cfg = parseDetectionConfig({
+      ...noMorphology,
+      rules: { ...noMorphology.rules, pond: { enabled: false } },
+    });
+    const r = applyChangeRules(
+      {
+        before: certain(["cropland"]),
+        after: certain(["pond"]),
+        baselineCropland: Uint8Array.from([1]),
+        valid: Uint8Array.from([1]),
+      },
+      cfg,
+    );
+    expect(r.changeCode[0]).toBe(0);
+  });
+
+  it("opening removes an isolated changed pixel in a field", () => {
+    const w = 7;
+    const classes: LandCoverId[] = Array.from({ length: w * w }, () => "cropland");
+    classes[3 * w + 3] = "built_up";
+    const before = certain(Array.from({ length: w * w }, () => "cropland"));
+    const afterStrip = certain(classes);
+    const after = { ...afterStrip, width: w, height: w };
+    const beforeGrid = { ...before, width: w, height: w };
+    const ones = new Uint8Array(w * w).fill(1);
+    const cleaned = applyChangeRules(
+      { before: beforeGrid, after, baselineCropland: ones, valid: ones },
+      parseDetectionConfig({}),
+    );
+    expect(cleaned.changeCode.every((v) => v === 0)).toBe(true);
+    const raw = applyChangeRules(
+      { before: beforeGrid, after, baselineCropland: ones, valid: ones },
+      noMorphology,
+    );
+    expect(raw.changeCode[3 * w + 3]).toBe(changeType("construction").code);
+  });
+});
