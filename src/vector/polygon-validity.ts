@@ -1,0 +1,245 @@
+/**
+ * Exact OGC-validity checks for polygons on integer pixel-corner coordinates (as traced, or
+ * simplified to a subset of traced vertices). Integer coordinates keep every orientation test
+ * exact in doubles (products stay far below 2^53), so there is no tolerance to tune.
+ *
+ * Checked: each ring has at least three distinct vertices and non-zero area with the expected
+ * orientation; no two segments meet except consecutive segments of one ring at their shared
+ * vertex and segments of different rings at an allowed touch vertex (a point where the rings
+ * already touched before simplification); consecutive segments do not fold back on each other;
+ * every hole lies inside the exterior and outside every other hole. With touches confined to
+ * the original touch points and their incident segments unchanged, the interior stays connected.
+ */
+
+/** Key of an integer vertex for sets and maps. */
+export function vertexKey(x: number, y: number): number {
+  return (x + 33554432) * 67108864 + (y + 33554432);
+}
+
+function orient(ax: number, ay: number, bx: number, by: number, cx: number, cy: number): number {
+  const v = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
+  return v > 0 ? 1 : v < 0 ? -1 : 0;
+}
+
+function onSegment(ax: number, ay: number, bx: number, by: number, px: number, py: number): boolean {
+  return Math.min(ax, bx) <= px && px <= Math.max(ax, bx) && Math.min(ay, by) <= py && py <= Math.max(ay, by);
+}
+
+/** True when closed segments a–b and c–d share at least one point. */
+function segmentsMeet(
+  ax: number,
+  ay: number,
+  bx: number,
+  by: number,
+  cx: number,
+  cy: number,
+  dx: number,
+  dy: number,
+): boolean {
+  const o1 = orient(ax, ay, bx, by, cx, cy);
+  const o2 = orient(ax, ay, bx, by, dx, dy);
+  const o3 = orient(cx, cy, dx, dy, ax, ay);
+  const o4 = orient(cx, cy, dx, dy, bx, by);
+  if (o1 !== o2 && o3 !== o4) return true;
+  if (o1 === 0 && onSegment(ax, ay, bx, by, cx, cy)) return true;
+  if (o2 === 0 && onSegment(ax, ay, bx, by, dx, dy)) return true;
+  if (o3 === 0 && onSegment(cx, cy, dx, dy, ax, ay)) return true;
+  if (o4 === 0 && onSegment(cx, cy, dx, dy, bx, by)) return true;
+  return false;
+}
+
+/**
+ * For two segments known to share endpoint s (with far ends p and q), true when they overlap
+ * beyond s (collinear and pointing the same way).
+ */
+function foldsBack(sx: number, sy: number, px: number, py: number, qx: number, qy: number): boolean {
+  if (orient(sx, sy, px, py, qx, qy) !== 0) return false;
+  return (px - sx) * (qx - sx) + (py - sy) * (qy - sy) > 0;
+}
+
+/** Signed shoelace area ×2 of a closed integer ring (exact). */
+export function ringArea2(ring: Int32Array): number {
+  let sum = 0;
+  for (let i = 0; i + 3 < ring.length; i += 2) {
+    sum += (ring[i] as number) * (ring[i + 3] as number) - (ring[i + 2] as number) * (ring[i + 1] as number);
+  }
+  return sum;
+}
+
+/** Point-in-ring by crossing number; the point (px2, py2) and the ring are compared at double scale. */
+function insideRing(ring: Int32Array, px2: number, py2: number): boolean {
+  let inside = false;
+  for (let i = 0; i + 3 < ring.length; i += 2) {
+    const ax = 2 * (ring[i] as number);
+    const ay = 2 * (ring[i + 1] as number);
+    const bx = 2 * (ring[i + 2] as number);
+    const by = 2 * (ring[i + 3] as number);
+    if (ay > py2 !== by > py2) {
+      // px2 < ax + (py2 - ay)(bx - ax)/(by - ay), without division
+      const lhs = (px2 - ax) * (by - ay);
+      const rhs = (py2 - ay) * (bx - ax);
+      if (by > ay ? lhs < rhs : lhs > rhs) inside = !inside;
+    }
+  }
+  return inside;
+}
+
+function ringBBox(ring: Int32Array): [number, number, number, number] {
+  let x0 = Infinity;
+  let y0 = Infinity;
+  let x1 = -Infinity;
+  let y1 = -Infinity;
+  for (let i = 0; i < ring.length; i += 2) {
+    const x = ring[i] as number;
+    const y = ring[i + 1] as number;
+    if (x < x0) x0 = x;
+    if (x > x1) x1 = x;
+    if (y < y0) y0 = y;
+    if (y > y1) y1 = y;
+  }
+  return [x0, y0, x1, y1];
+}
+
+/**
+ * Returns the indices of the rings involved in validity problems (empty when the polygon is
+ * valid). `rings[0]` is the exterior; `expectedSigns[i]` is the sign its {@link ringArea2} must
+ * have (traced polygons: -1 for the exterior, +1 for holes); `allowedTouches` holds the
+ * {@link vertexKey}s where different rings may meet.
+ */
+export function findInvalidRings(
+  rings: readonly Int32Array[],
+  expectedSigns: readonly number[],
+  allowedTouches: ReadonlySet<number>,
+): Set<number> {
+  const bad = new Set<number>();
+  let segCount = 0;
+  rings.forEach((ring, r) => {
+    const n = ring.length / 2 - 1;
+    const area = ringArea2(ring);
+    if (n < 3 || area === 0 || Math.sign(area) !== expectedSigns[r]) bad.add(r);
+    segCount += Math.max(n, 0);
+  });
+  if (bad.size > 0) return bad;
+
+  // Segments: ring, index within ring, endpoints; swept by minX.
+  const segRing = new Int32Array(segCount);
+  const segIndex = new Int32Array(segCount);
+  const coords = new Float64Array(segCount * 4);
+  let s = 0;
+  rings.forEach((ring, r) => {
+    for (let i = 0; i + 3 < ring.length; i += 2, s++) {
+      segRing[s] = r;
+      segIndex[s] = i / 2;
+      coords[s * 4] = ring[i] as number;
+      coords[s * 4 + 1] = ring[i + 1] as number;
+      coords[s * 4 + 2] = ring[i + 2] as number;
+      coords[s * 4 + 3] = ring[i + 3] as number;
+    }
+  });
+  const order = Array.from({ length: segCount }, (_, k) => k);
+  const minX = (k: number): number => Math.min(coords[k * 4] as number, coords[k * 4 + 2] as number);
+  order.sort((a, b) => minX(a) - minX(b));
+  const active = new Int32Array(segCount);
+  let activeCount = 0;
+  for (const a of order) {
+    const ax = coords[a * 4] as number;
+    const ay = coords[a * 4 + 1] as number;
+    const bx = coords[a * 4 + 2] as number;
+    const by = coords[a * 4 + 3] as number;
+    const aMinX = Math.min(ax, bx);
+    const aMinY = Math.min(ay, by);
+    const aMaxY = Math.max(ay, by);
+    let kept = 0;
+    for (let j = 0; j < activeCount; j++) {
+      const b = active[j] as number;
+      const cx = coords[b * 4] as number;
+      const cy = coords[b * 4 + 1] as number;
+      const dx = coords[b * 4 + 2] as number;
+      const dy = coords[b * 4 + 3] as number;
+      if (Math.max(cx, dx) < aMinX) continue; // ends left of every later segment: retire it
+      active[kept++] = b;
+      if (Math.max(cy, dy) < aMinY || Math.min(cy, dy) > aMaxY) continue;
+      if (!segmentsMeet(ax, ay, bx, by, cx, cy, dx, dy)) continue;
+      const ra = segRing[a] as number;
+      const rb = segRing[b] as number;
+      // Shared endpoint, if any: [shared x, y, a's far end x, y, b's far end x, y].
+      let shared: [number, number, number, number, number, number] | null = null;
+      if (ax === cx && ay === cy) shared = [ax, ay, bx, by, dx, dy];
+      else if (ax === dx && ay === dy) shared = [ax, ay, bx, by, cx, cy];
+      else if (bx === cx && by === cy) shared = [bx, by, ax, ay, dx, dy];
+      else if (bx === dx && by === dy) shared = [bx, by, ax, ay, cx, cy];
+      let ok = false;
+      if (shared !== null && !foldsBack(...shared)) {
+        if (ra === rb) {
+          const n = (rings[ra] as Int32Array).length / 2 - 1;
+          const gap = Math.abs((segIndex[a] as number) - (segIndex[b] as number));
+          ok = gap === 1 || gap === n - 1;
+        } else {
+          ok = allowedTouches.has(vertexKey(shared[0], shared[1]));
+        }
+      }
+      if (!ok) {
+        bad.add(ra);
+        bad.add(rb);
+      }
+    }
+    activeCount = kept;
+    active[activeCount++] = a;
+  }
+  if (bad.size > 0) return bad;
+
+  // Nesting: each hole inside the exterior and outside the other holes. No segments cross, so one
+  // point per hole that is not on another ring decides: a vertex that is not a touch point, or
+  // else the midpoint of a segment (at double scale, to stay on integers).
+  const exterior = rings[0] as Int32Array;
+  const boxes = rings.map(ringBBox);
+  const probe = (ring: Int32Array): [number, number] => {
+    for (let i = 0; i + 1 < ring.length; i += 2) {
+      if (!allowedTouches.has(vertexKey(ring[i] as number, ring[i + 1] as number))) {
+        return [2 * (ring[i] as number), 2 * (ring[i + 1] as number)];
+      }
+    }
+    return [(ring[0] as number) + (ring[2] as number), (ring[1] as number) + (ring[3] as number)];
+  };
+  for (let h = 1; h < rings.length; h++) {
+    const hole = rings[h] as Int32Array;
+    const [px2, py2] = probe(hole);
+    if (!insideRing(exterior, px2, py2)) {
+      bad.add(0);
+      bad.add(h);
+    }
+    const hb = boxes[h] as [number, number, number, number];
+    for (let g = 1; g < rings.length; g++) {
+      if (g === h) continue;
+      const gb = boxes[g] as [number, number, number, number];
+      if (hb[0] < gb[0] || hb[1] < gb[1] || hb[2] > gb[2] || hb[3] > gb[3]) continue; // h not within g's box
+      if (insideRing(rings[g] as Int32Array, px2, py2)) {
+        bad.add(g);
+        bad.add(h);
+      }
+    }
+  }
+  return bad;
+}
+
+/** Vertices shared by two or more rings of a polygon (where a hole touches the exterior or another hole). */
+export function touchVertices(rings: readonly Int32Array[]): Set<number> {
+  const touches = new Set<number>();
+  if (rings.length < 2) return touches;
+  const owner = new Map<number, number>();
+  rings.forEach((ring, r) => {
+    for (let i = 0; i + 3 < ring.length; i += 2) {
+      const k = vertexKey(ring[i] as number, ring[i + 1] as number);
+      const o = owner.get(k);
+      if (o === undefined) owner.set(k, r);
+      else if (o !== r) touches.add(k);
+    }
+  });
+  return touches;
+}
+
+/** True when a pixel-space polygon (exterior first, traced orientation) is valid in the OGC sense. */
+export function isValidPixelPolygon(rings: readonly Int32Array[]): boolean {
+  const signs = rings.map((_, i) => (i === 0 ? -1 : 1));
+  return findInvalidRings(rings, signs, touchVertices(rings)).size === 0;
+}

@@ -1,0 +1,555 @@
+/**
+ * Raster to polygons on typed arrays: connected regions of equal value become polygons with
+ * holes, traced along exact pixel edges.
+ *
+ * Semantics follow `gdal_polygonize.py`: 4-connectivity by default (pixels that touch only at a
+ * corner are separate polygons), 8-connectivity on request; excluded pixels (nodata, mask, NaN,
+ * values not asked for) belong to no polygon. The count of polygons and the area of each equal
+ * GDAL's (checked against GDAL in the tests).
+ *
+ * Every polygon is valid in the OGC/GEOS sense: rings are simple (no ring visits a vertex twice);
+ * where a region touches itself at a pixel corner the boundary is split there, so an enclosed
+ * area becomes a hole touching the exterior at one vertex rather than an exterior ring that
+ * touches itself. (Older GDAL emits the self-touching form in some of these cases; count and
+ * area are the same.)
+ *
+ * Algorithm: one raster-order labelling pass with union-find over provisional labels, a second
+ * pass that resolves labels and gathers per-region counts and bounds, then boundary tracing:
+ * each ring is walked once along pixel edges with the region on its left (as seen with rows
+ * going down), starting from an unvisited top edge. Memory is five bytes per pixel (four for the
+ * labels, one for the visited flags, on a one-pixel padded grid); no object is allocated per
+ * pixel or per step.
+ *
+ * Entry points: {@link polygonize} (typed array + affine to map polygons, optionally simplified),
+ * {@link polygonizePixels} (pixel-space polygons), {@link polygonizeTiles} (several tiles of one
+ * grid, so patches crossing seams become one polygon) and {@link toMapPolygons}.
+ */
+import type { Affine, PixelWindow, TypedSamples } from "../core/raster-types.js";
+import { pixelPolygonToMap } from "./polygon-geometry.js";
+import { PolygonizeError, type MapPolygon, type PixelPolygon } from "./polygon-types.js";
+import { ringArea2, vertexKey } from "./polygon-validity.js";
+import { simplifyPixelPolygon } from "./simplify.js";
+
+export type Connectivity = 4 | 8;
+
+export interface PolygonizeOptions {
+  /** 4 (default, as gdal_polygonize) or 8 (pixels touching at a corner are connected). */
+  readonly connectivity?: Connectivity;
+  /** Pixels with this value are excluded; null or omitted for none. NaN pixels are always excluded. */
+  readonly nodata?: number | null;
+  /** Per-pixel mask of the same size: 0 excludes the pixel (like GDAL's mask band). */
+  readonly mask?: Uint8Array | null;
+  /**
+   * Only regions of these values become polygons (e.g. [1] for a binary mask). Omitted: all
+   * values. Other values still separate regions; they just yield no polygons.
+   */
+  readonly values?: readonly number[];
+  /**
+   * Where the data sit on a larger grid: the output coordinates and bboxes are shifted by
+   * (x0, y0) and the window's size must equal width × height. Default: the data are the grid.
+   */
+  readonly window?: PixelWindow;
+}
+
+/** Direction codes, clockwise on screen: east, south, west, north. */
+const DX = [1, 0, -1, 0] as const;
+const DY = [0, 1, 0, -1] as const;
+const WEST = 2;
+
+type Sample = ArrayLike<number>;
+
+function growInt32(a: Int32Array, min: number): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(Math.max(min, a.length * 2));
+  b.set(a);
+  return b;
+}
+
+function valueFilter(data: Sample, values: readonly number[] | undefined): ((v: number) => boolean) | null {
+  if (values === undefined) return null;
+  if (
+    data instanceof Uint8Array ||
+    data instanceof Uint16Array ||
+    data instanceof Int8Array ||
+    data instanceof Int16Array
+  ) {
+    const signed = data instanceof Int8Array || data instanceof Int16Array;
+    const bits = data instanceof Uint8Array || data instanceof Int8Array ? 8 : 16;
+    const offset = signed ? 2 ** (bits - 1) : 0;
+    const table = new Uint8Array(2 ** bits);
+    for (const v of values) {
+      const k = v + offset;
+      if (Number.isInteger(k) && k >= 0 && k < table.length) table[k] = 1;
+    }
+    return (v) => table[v + offset] === 1;
+  }
+  const set = new Set(values);
+  return (v) => set.has(v);
+}
+
+/**
+ * Labels connected regions. Returns labels on a grid padded by one pixel of 0 on every side
+ * (index (y+1)·(width+2) + x+1), region ids 1..count, plus per-region statistics.
+ */
+function labelRegions(
+  data: Sample,
+  width: number,
+  height: number,
+  options: PolygonizeOptions,
+): {
+  labels: Int32Array;
+  count: number;
+  values: Float64Array;
+  pixelCounts: Float64Array;
+  bounds: Int32Array;
+} {
+  const W = width + 2;
+  const labels = new Int32Array(W * (height + 2));
+  const eight = (options.connectivity ?? 4) === 8;
+  const nodata = options.nodata ?? null;
+  const hasNodata = nodata !== null && !Number.isNaN(nodata);
+  const mask = options.mask ?? null;
+  const filter = valueFilter(data, options.values);
+  let parent = new Int32Array(1024);
+  let next = 1;
+
+  const find = (a: number): number => {
+    while (parent[a] !== a) {
+      const g = parent[parent[a] as number] as number;
+      parent[a] = g;
+      a = g;
+    }
+    return a;
+  };
+  const union = (a: number, b: number): number => {
+    const ra = find(a);
+    const rb = find(b);
+    if (ra < rb) {
+      parent[rb] = ra;
+      return ra;
+    }
+    parent[ra] = rb;
+    return rb;
+  };
+
+  for (let y = 0; y < height; y++) {
+    let i = y * width;
+    let p = (y + 1) * W + 1;
+    for (let x = 0; x < width; x++, i++, p++) {
+      const v = data[i] as number;
+      if (
+        v !== v ||
+        (hasNodata && v === nodata) ||
+        (mask !== null && mask[i] === 0) ||
+        (filter !== null && !filter(v))
+      ) {
+        continue;
+      }
+      let l = 0;
+      if (x > 0 && labels[p - 1] !== 0 && data[i - 1] === v) l = labels[p - 1] as number;
+      if (y > 0) {
+        const up = labels[p - W] as number;
+        if (up !== 0 && data[i - width] === v) l = l === 0 ? up : l === up ? l : union(l, up);
+        if (eight) {
+          if (x > 0) {
+            const ul = labels[p - W - 1] as number;
+            if (ul !== 0 && data[i - width - 1] === v) l = l === 0 ? ul : l === ul ? l : union(l, ul);
+          }
+          if (x < width - 1) {
+            const ur = labels[p - W + 1] as number;
+            if (ur !== 0 && data[i - width + 1] === v) l = l === 0 ? ur : l === ur ? l : union(l, ur);
+          }
+        }
+      }
+      if (l === 0) {
+        if (next >= parent.length) parent = growInt32(parent, next + 1);
+        parent[next] = next;
+        l = next++;
+      }
+      labels[p] = l;
+    }
+  }
+
+  // Resolve: union always hangs the larger root under the smaller, so parent[l] < l for non-roots
+  // and one forward pass numbers the regions in raster order of their first pixel.
+  const final = new Int32Array(next);
+  let count = 0;
+  for (let l = 1; l < next; l++) {
+    const r = find(l);
+    final[l] = r === l ? ++count : (final[r] as number);
+  }
+  const values = new Float64Array(count + 1);
+  const pixelCounts = new Float64Array(count + 1);
+  const bounds = new Int32Array((count + 1) * 4); // minX, minY, maxX, maxY per region
+  for (let c = 1; c <= count; c++) {
+    bounds[c * 4] = width;
+    bounds[c * 4 + 1] = height;
+    bounds[c * 4 + 2] = -1;
+    bounds[c * 4 + 3] = -1;
+  }
+  for (let y = 0; y < height; y++) {
+    let p = (y + 1) * W + 1;
+    for (let x = 0; x < width; x++, p++) {
+      const l = labels[p] as number;
+      if (l === 0) continue;
+      const c = final[l] as number;
+      labels[p] = c;
+      if (pixelCounts[c] === 0) values[c] = data[y * width + x] as number;
+      pixelCounts[c] = (pixelCounts[c] as number) + 1;
+      const b = c * 4;
+      if (x < (bounds[b] as number)) bounds[b] = x;
+      if (x > (bounds[b + 2] as number)) bounds[b + 2] = x;
+      if (bounds[b + 1] === height) bounds[b + 1] = y;
+      bounds[b + 3] = y;
+    }
+  }
+  return { labels, count, values, pixelCounts, bounds };
+}
+
+/**
+ * Polygonises a label or mask raster given as a row-major typed array of `width × height`
+ * pixels. Returns one polygon per connected region, in raster order of each region's first
+ * (top-left) pixel, with coordinates in pixel corners (see {@link PixelPolygon}); convert with
+ * `pixelPolygonToMap` from polygon-geometry.ts. Throws {@link PolygonizeError} for bad sizes.
+ */
+export function polygonizePixels(
+  data: TypedSamples | ArrayLike<number>,
+  width: number,
+  height: number,
+  options: PolygonizeOptions = {},
+): PixelPolygon[] {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+    throw new PolygonizeError(`raster size must be positive integers, got ${width}×${height}`);
+  }
+  if (data.length !== width * height) {
+    throw new PolygonizeError(
+      `data has ${data.length} samples, expected ${width}×${height} = ${width * height}`,
+    );
+  }
+  if (options.mask && options.mask.length !== width * height) {
+    throw new PolygonizeError(`mask has ${options.mask.length} samples, expected ${width * height}`);
+  }
+  const c = options.connectivity ?? 4;
+  if (c !== 4 && c !== 8) throw new PolygonizeError(`connectivity must be 4 or 8, got ${String(c)}`);
+  const win = options.window;
+  if (win && (win.x1 - win.x0 !== width || win.y1 - win.y0 !== height)) {
+    throw new PolygonizeError(
+      `window ${win.x0},${win.y0}..${win.x1},${win.y1} does not match the ${width}×${height} data`,
+    );
+  }
+  const ox = win?.x0 ?? 0;
+  const oy = win?.y0 ?? 0;
+
+  const { labels, count, values, pixelCounts, bounds } = labelRegions(data, width, height, options);
+  const eight = c === 8;
+  const W = width + 2;
+  const visited = new Uint8Array(labels.length);
+  const rings: Int32Array[][] = new Array<Int32Array[]>(count + 1);
+  /** Regions (8-connectivity only) whose boundary had to be split at a pinch vertex. */
+  const pinched = new Set<number>();
+  let scratch = new Int32Array(4096);
+  // Offsets from the vertex's pixel index b (the pixel whose top-left corner is the vertex) to the
+  // pixels ahead-left and ahead-right of a walker arriving in direction d.
+  const aheadLeft = [-W, 0, -1, -W - 1];
+  const aheadRight = [0, -1, -W - 1, -W];
+  const step = [1, W, -1, -W];
+
+  for (let y = 0; y < height; y++) {
+    let p = (y + 1) * W + 1;
+    for (let x = 0; x < width; x++, p++) {
+      const region = labels[p] as number;
+      if (region === 0 || labels[p - W] === region || visited[p] === 1) continue;
+      // Trace from vertex (x, y), having just walked west along the top edge of pixel (x, y).
+      // At a corner where the region's pixels touch diagonally (ahead-right in, ahead-left out)
+      // the walker turns right, joining them through the vertex: with 4-connectivity this keeps
+      // every ring simple (proof in the module tests' notes); with 8-connectivity a ring can
+      // then pass a pinch vertex twice and is split below.
+      visited[p] = 1;
+      let b = p;
+      let d = WEST;
+      let vx = x;
+      let vy = y;
+      let n = 0;
+      let diagonalTurns = 0;
+      do {
+        let nd: number;
+        if (labels[b + (aheadRight[d] as number)] === region) {
+          nd = (d + 1) & 3;
+          if (labels[b + (aheadLeft[d] as number)] !== region) diagonalTurns++;
+        } else if (labels[b + (aheadLeft[d] as number)] === region) nd = d;
+        else nd = (d + 3) & 3;
+        if (nd !== d) {
+          if (n + 4 > scratch.length) scratch = growInt32(scratch, n + 4);
+          scratch[n++] = vx + ox;
+          scratch[n++] = vy + oy;
+        }
+        b += step[nd] as number;
+        vx += DX[nd as 0 | 1 | 2 | 3];
+        vy += DY[nd as 0 | 1 | 2 | 3];
+        if (nd === WEST) visited[b] = 1;
+        d = nd;
+      } while (b !== p || d !== WEST);
+      let list = rings[region];
+      if (list === undefined) {
+        list = [];
+        rings[region] = list;
+      }
+      if (eight && diagonalTurns > 0) {
+        const before = list.length;
+        splitAtRepeatedVertices(scratch, n, list);
+        if (list.length - before > 1) pinched.add(region);
+      } else {
+        const ring = new Int32Array(n + 2);
+        ring.set(scratch.subarray(0, n));
+        ring[n] = ring[0] as number;
+        ring[n + 1] = ring[1] as number;
+        // The first ring found for a region starts at its first pixel's top edge: its exterior.
+        list.push(ring);
+      }
+    }
+  }
+
+  const out: PixelPolygon[] = [];
+  for (let r = 1; r <= count; r++) {
+    const list = rings[r] as Int32Array[];
+    if (pinched.has(r)) {
+      out.push(...assembleParts(r, values[r] as number, list));
+      continue;
+    }
+    const b = r * 4;
+    out.push({
+      value: values[r] as number,
+      region: r,
+      pixelCount: pixelCounts[r] as number,
+      bbox: {
+        x0: (bounds[b] as number) + ox,
+        y0: (bounds[b + 1] as number) + oy,
+        x1: (bounds[b + 2] as number) + 1 + ox,
+        y1: (bounds[b + 3] as number) + 1 + oy,
+      },
+      rings: list,
+    });
+  }
+  return out;
+}
+
+/**
+ * Splits a traced corner sequence (flat, not closed, `n` numbers) into simple closed rings at
+ * vertices it visits more than once, appending them to `out`.
+ */
+function splitAtRepeatedVertices(corners: Int32Array, n: number, out: Int32Array[]): void {
+  const stack = new Int32Array(n);
+  let top = 0;
+  const position = new Map<number, number>();
+  const emit = (from: number): void => {
+    // stack[from..top) is a loop that returns to stack[from]; close it.
+    const len = top - from;
+    if (len < 6) return; // the sequence began at a pinch vertex: nothing left over
+    const ring = new Int32Array(len + 2);
+    ring.set(stack.subarray(from, top));
+    ring[len] = stack[from] as number;
+    ring[len + 1] = stack[from + 1] as number;
+    out.push(ring);
+  };
+  for (let i = 0; i < n; i += 2) {
+    const x = corners[i] as number;
+    const y = corners[i + 1] as number;
+    const key = vertexKey(x, y);
+    const at = position.get(key);
+    if (at !== undefined) {
+      emit(at);
+      for (let k = at + 2; k < top; k += 2) {
+        position.delete(vertexKey(stack[k] as number, stack[k + 1] as number));
+      }
+      top = at + 2;
+      continue;
+    }
+    position.set(key, top);
+    stack[top++] = x;
+    stack[top++] = y;
+  }
+  emit(0);
+}
+
+/**
+ * Groups the simple rings of an 8-connected region that pinches at corners into polygons: rings
+ * with exterior orientation (negative area in y-down pixel coordinates) are exteriors, each hole
+ * goes to the smallest exterior containing it.
+ */
+function assembleParts(region: number, value: number, rings: readonly Int32Array[]): PixelPolygon[] {
+  const shells: Array<{ ring: Int32Array; area2: number; holes: Int32Array[] }> = [];
+  const holes: Int32Array[] = [];
+  for (const ring of rings) {
+    const a = ringArea2(ring);
+    if (a < 0) shells.push({ ring, area2: -a, holes: [] });
+    else holes.push(ring);
+  }
+  for (const hole of holes) {
+    // A point strictly inside the hole's first edge's pixel on the hole side is not on any ring:
+    // probe the midpoint of the first edge, nudged a quarter pixel into the hole (×4 scale).
+    const x0 = hole[0] as number;
+    const y0 = hole[1] as number;
+    const x1 = hole[2] as number;
+    const y1 = hole[3] as number;
+    // Holes run clockwise on screen: the hole's inside is on the walker's right.
+    const dx = Math.sign(x1 - x0);
+    const dy = Math.sign(y1 - y0);
+    const px4 = 2 * (x0 + x1) - dy;
+    const py4 = 2 * (y0 + y1) + dx;
+    let best: (typeof shells)[number] | undefined;
+    for (const s of shells) {
+      if ((best === undefined || s.area2 < best.area2) && insideRing4(s.ring, px4, py4)) best = s;
+    }
+    (best ?? shells[0])?.holes.push(hole);
+  }
+  const parts = shells.map((s) => {
+    let area2 = s.area2;
+    for (const h of s.holes) area2 -= ringArea2(h);
+    let x0 = Infinity;
+    let y0 = Infinity;
+    let x1 = -Infinity;
+    let y1 = -Infinity;
+    for (let i = 0; i < s.ring.length; i += 2) {
+      x0 = Math.min(x0, s.ring[i] as number);
+      x1 = Math.max(x1, s.ring[i] as number);
+      y0 = Math.min(y0, s.ring[i + 1] as number);
+      y1 = Math.max(y1, s.ring[i + 1] as number);
+    }
+    return { value, region, pixelCount: area2 / 2, bbox: { x0, y0, x1, y1 }, rings: [s.ring, ...s.holes] };
+  });
+  // Parts in raster order of their top-left pixel, like regions.
+  return parts.sort((a, b) => a.bbox.y0 - b.bbox.y0 || a.bbox.x0 - b.bbox.x0);
+}
+
+/** Crossing-number point-in-ring with the point given at 4× scale (exact on integer rings). */
+function insideRing4(ring: Int32Array, px4: number, py4: number): boolean {
+  let inside = false;
+  for (let i = 0; i + 3 < ring.length; i += 2) {
+    const ax = 4 * (ring[i] as number);
+    const ay = 4 * (ring[i + 1] as number);
+    const bx = 4 * (ring[i + 2] as number);
+    const by = 4 * (ring[i + 3] as number);
+    if (ay > py4 !== by > py4) {
+      const lhs = (px4 - ax) * (by - ay);
+      const rhs = (py4 - ay) * (bx - ax);
+      if (by > ay ? lhs < rhs : lhs > rhs) inside = !inside;
+    }
+  }
+  return inside;
+}
+
+/** One tile of a mask on a shared grid. */
+export interface MaskTile {
+  /** Where the tile sits on the shared grid (pixel coordinates). */
+  readonly window: PixelWindow;
+  /** Row-major samples of the window. */
+  readonly data: TypedSamples | ArrayLike<number>;
+  /** Optional per-pixel mask of the window: 0 excludes the pixel. */
+  readonly mask?: Uint8Array | null;
+}
+
+/**
+ * Polygonises a mask delivered as several non-overlapping tiles on one grid (e.g. the tile jobs'
+ * windows of one scene), so a region crossing tile seams becomes one polygon, identical to
+ * polygonising the whole mask at once. The tiles are composed into one raster covering their
+ * bounding window (pixels no tile covers are excluded), so memory is about 6 bytes per pixel of
+ * that window plus the composed samples; callers working on very large areas should group tiles
+ * (e.g. per county) first. Coordinates are on the shared grid. `options.mask` and
+ * `options.window` do not apply here (use each tile's mask).
+ */
+export function polygonizeTiles(
+  tiles: readonly MaskTile[],
+  options: Omit<PolygonizeOptions, "mask" | "window"> = {},
+): PixelPolygon[] {
+  if (tiles.length === 0) return [];
+  let x0 = Infinity;
+  let y0 = Infinity;
+  let x1 = -Infinity;
+  let y1 = -Infinity;
+  for (const t of tiles) {
+    const w = t.window;
+    if (w.x1 <= w.x0 || w.y1 <= w.y0) throw new PolygonizeError(`empty tile window ${JSON.stringify(w)}`);
+    if (t.data.length !== (w.x1 - w.x0) * (w.y1 - w.y0)) {
+      throw new PolygonizeError(`tile ${JSON.stringify(w)} has ${t.data.length} samples`);
+    }
+    x0 = Math.min(x0, w.x0);
+    y0 = Math.min(y0, w.y0);
+    x1 = Math.max(x1, w.x1);
+    y1 = Math.max(y1, w.y1);
+  }
+  const width = x1 - x0;
+  const height = y1 - y0;
+  const first = tiles[0]?.data;
+  const sameType = tiles.every((t) => t.data.constructor === first?.constructor) && ArrayBuffer.isView(first);
+  const composed: TypedSamples | Float64Array = sameType
+    ? new (first.constructor as new (n: number) => TypedSamples)(width * height)
+    : new Float64Array(width * height);
+  const covered = new Uint8Array(width * height);
+  for (const t of tiles) {
+    const w = t.window;
+    const tw = w.x1 - w.x0;
+    for (let r = 0; r < w.y1 - w.y0; r++) {
+      const dst = (w.y0 - y0 + r) * width + (w.x0 - x0);
+      for (let c = 0; c < tw; c++) {
+        if (covered[dst + c] !== 0)
+          throw new PolygonizeError(`tile ${JSON.stringify(w)} overlaps another tile`);
+        composed[dst + c] = t.data[r * tw + c] as number;
+        covered[dst + c] = t.mask ? (t.mask[r * tw + c] === 0 ? 2 : 1) : 1;
+      }
+    }
+  }
+  for (let i = 0; i < covered.length; i++) if (covered[i] === 2) covered[i] = 0;
+  return polygonizePixels(composed, width, height, { ...options, mask: covered, window: { x0, y0, x1, y1 } });
+}
+
+/**
+ * Converts pixel-space polygons to map coordinates with the grid's `affine`, first simplifying
+ * each with Douglas-Peucker at `simplifyTolerance` map units (0 or omitted: exact pixel edges).
+ * The tolerance is turned into pixels with the affine's mean pixel size √|det|; for a geographic
+ * CRS it is in degrees. Every polygon stays valid (see simplify.ts).
+ */
+export function toMapPolygons(
+  polygons: readonly PixelPolygon[],
+  affine: Affine,
+  simplifyTolerance = 0,
+): MapPolygon[] {
+  const det = affine.pixelWidth * affine.pixelHeight - affine.rowRotation * affine.colRotation;
+  if (det === 0 || !Number.isFinite(det)) throw new PolygonizeError("affine is singular");
+  if (!(simplifyTolerance >= 0))
+    throw new PolygonizeError(`simplifyTolerance must be ≥ 0, got ${simplifyTolerance}`);
+  const tolerancePx = simplifyTolerance / Math.sqrt(Math.abs(det));
+  // Parts of one pinched 8-connected region touch each other at corners; simplifying them one by
+  // one could make them overlap, so they keep their exact outlines (a rare case).
+  const parts = new Map<number, number>();
+  if (tolerancePx > 0) for (const p of polygons) parts.set(p.region, (parts.get(p.region) ?? 0) + 1);
+  return polygons.map((p) =>
+    pixelPolygonToMap(
+      tolerancePx > 0 && parts.get(p.region) === 1 ? simplifyPixelPolygon(p, tolerancePx) : p,
+      affine,
+    ),
+  );
+}
+
+export interface MapPolygonizeOptions extends PolygonizeOptions {
+  /** Pixel-corner affine of the grid the data sit on (of the full grid when `window` is set). */
+  readonly affine: Affine;
+  /** Douglas-Peucker tolerance in map units; 0 (default) keeps exact pixel edges. */
+  readonly simplifyTolerance?: number;
+}
+
+/**
+ * Polygonises a row-major typed array of `width × height` pixels into polygons in map
+ * coordinates (the affine's CRS), rings oriented per RFC 7946, optionally simplified. See
+ * {@link polygonizePixels} for the connectivity and exclusion rules.
+ */
+export function polygonize(
+  data: TypedSamples | ArrayLike<number>,
+  width: number,
+  height: number,
+  options: MapPolygonizeOptions,
+): MapPolygon[] {
+  return toMapPolygons(
+    polygonizePixels(data, width, height, options),
+    options.affine,
+    options.simplifyTolerance,
+  );
+}
