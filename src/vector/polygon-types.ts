@@ -22,10 +22,10 @@ export interface PixelPolygon {
   readonly value: number;
   /**
    * 1-based id of the connected region, in raster order of its first pixel. With 4-connectivity
-   * every region is exactly one polygon. With 8-connectivity a region whose parts join only at a
-   * pixel corner cannot be one valid polygon; it becomes several polygons touching at that corner
-   * (a valid MultiPolygon when grouped by this id), where gdal_polygonize writes one polygon with
-   * a self-touching ring.
+   * every region is exactly one polygon and this is its index + 1. With 8-connectivity a region
+   * whose pixels join only at corners cannot be one valid polygon; it comes as its 4-connected
+   * parts, each a polygon with this same id, together a valid MultiPolygon (where
+   * gdal_polygonize writes one polygon with a self-touching, invalid outline).
    */
   readonly region: number;
   /** Number of pixels of the polygon (equals its area in pixels before simplification). */

@@ -4,19 +4,21 @@
  *
  * Semantics follow `gdal_polygonize.py`: 4-connectivity by default (pixels that touch only at a
  * corner are separate polygons), 8-connectivity on request; excluded pixels (nodata, mask, NaN,
- * values not asked for) belong to no polygon. The count of polygons and the area of each equal
+ * values not asked for) belong to no polygon. Region count and the area of each region equal
  * GDAL's (checked against GDAL in the tests).
  *
- * Every polygon is valid in the OGC/GEOS sense: rings are simple (no ring visits a vertex twice);
- * where a region touches itself at a pixel corner the boundary is split there, so an enclosed
- * area becomes a hole touching the exterior at one vertex rather than an exterior ring that
- * touches itself. (Older GDAL emits the self-touching form in some of these cases; count and
- * area are the same.)
+ * Every polygon is valid in the OGC/GEOS sense. Rings are simple: where a region touches itself
+ * at a pixel corner the enclosed area becomes a hole touching the exterior at that one vertex,
+ * not an exterior ring that touches itself. With 8-connectivity a region whose pixels join only
+ * at corners cannot be one valid polygon (its interior is disconnected); it is emitted as its
+ * 4-connected parts, which share the region id and together form a valid MultiPolygon (parts
+ * touch at corners only). gdal_polygonize writes such a region as one, invalid, polygon.
  *
- * Algorithm: one raster-order labelling pass with union-find over provisional labels, a second
- * pass that resolves labels and gathers per-region counts and bounds, then boundary tracing:
- * each ring is walked once along pixel edges with the region on its left (as seen with rows
- * going down), starting from an unvisited top edge. Memory is five bytes per pixel (four for the
+ * Algorithm: one raster-order labelling pass with union-find over provisional labels (4-connected
+ * parts; with 8-connectivity a second union-find joins parts across diagonals into regions), a
+ * second pass that resolves labels and gathers per-part counts and bounds, then boundary tracing:
+ * each ring is walked once along pixel edges with the part on its left (as seen with rows going
+ * down), starting from an unvisited top edge. Memory is five bytes per pixel (four for the
  * labels, one for the visited flags, on a one-pixel padded grid); no object is allocated per
  * pixel or per step.
  *
@@ -27,7 +29,6 @@
 import type { Affine, PixelWindow, TypedSamples } from "../core/raster-types.js";
 import { pixelPolygonToMap } from "./polygon-geometry.js";
 import { PolygonizeError, type MapPolygon, type PixelPolygon } from "./polygon-types.js";
-import { ringArea2, vertexKey } from "./polygon-validity.js";
 import { simplifyPixelPolygon } from "./simplify.js";
 
 export type Connectivity = 4 | 8;
@@ -87,8 +88,9 @@ function valueFilter(data: Sample, values: readonly number[] | undefined): ((v: 
 }
 
 /**
- * Labels connected regions. Returns labels on a grid padded by one pixel of 0 on every side
- * (index (y+1)·(width+2) + x+1), region ids 1..count, plus per-region statistics.
+ * Labels 4-connected parts. Returns labels on a grid padded by one pixel of 0 on every side
+ * (index (y+1)·(width+2) + x+1), part ids 1..count in raster order of their first pixel, plus
+ * per-part statistics.
  */
 function labelRegions(
   data: Sample,
@@ -104,7 +106,6 @@ function labelRegions(
 } {
   const W = width + 2;
   const labels = new Int32Array(W * (height + 2));
-  const eight = (options.connectivity ?? 4) === 8;
   const nodata = options.nodata ?? null;
   const hasNodata = nodata !== null && !Number.isNaN(nodata);
   const mask = options.mask ?? null;
@@ -149,16 +150,6 @@ function labelRegions(
       if (y > 0) {
         const up = labels[p - W] as number;
         if (up !== 0 && data[i - width] === v) l = l === 0 ? up : l === up ? l : union(l, up);
-        if (eight) {
-          if (x > 0) {
-            const ul = labels[p - W - 1] as number;
-            if (ul !== 0 && data[i - width - 1] === v) l = l === 0 ? ul : l === ul ? l : union(l, ul);
-          }
-          if (x < width - 1) {
-            const ur = labels[p - W + 1] as number;
-            if (ur !== 0 && data[i - width + 1] === v) l = l === 0 ? ur : l === ur ? l : union(l, ur);
-          }
-        }
       }
       if (l === 0) {
         if (next >= parent.length) parent = growInt32(parent, next + 1);
@@ -206,6 +197,56 @@ function labelRegions(
 }
 
 /**
+ * Groups 4-connected parts into 8-connected regions: parts of equal value whose pixels touch
+ * diagonally are joined. Returns region ids per part (index 1..count), numbered 1.. in raster
+ * order of each region's first pixel.
+ */
+function regionsOf8(
+  data: Sample,
+  labels: Int32Array,
+  width: number,
+  height: number,
+  count: number,
+): Int32Array {
+  const W = width + 2;
+  const parent = new Int32Array(count + 1);
+  for (let c = 0; c <= count; c++) parent[c] = c;
+  const find = (a: number): number => {
+    while (parent[a] !== a) {
+      const g = parent[parent[a] as number] as number;
+      parent[a] = g;
+      a = g;
+    }
+    return a;
+  };
+  for (let y = 1; y < height; y++) {
+    let p = (y + 1) * W + 1;
+    let i = y * width;
+    for (let x = 0; x < width; x++, p++, i++) {
+      const c = labels[p] as number;
+      if (c === 0) continue;
+      const v = data[i] as number;
+      for (let side = 0; side < 2; side++) {
+        const q = side === 0 ? p - W - 1 : p - W + 1;
+        const d = labels[q] as number;
+        if (d === 0 || d === c || data[side === 0 ? i - width - 1 : i - width + 1] !== v) continue;
+        const ra = find(c);
+        const rb = find(d);
+        if (ra < rb) parent[rb] = ra;
+        else if (rb < ra) parent[ra] = rb;
+      }
+    }
+  }
+  const region = new Int32Array(count + 1);
+  let n = 0;
+  for (let c = 1; c <= count; c++) {
+    const r = find(c);
+    region[c] = r === c ? ++n : (region[r] as number);
+  }
+  return region;
+}
+
+/**
  * Polygonises a label or mask raster given as a row-major typed array of `width × height`
  * pixels. Returns one polygon per connected region, in raster order of each region's first
  * (top-left) pixel, with coordinates in pixel corners (see {@link PixelPolygon}); convert with
@@ -240,12 +281,10 @@ export function polygonizePixels(
   const oy = win?.y0 ?? 0;
 
   const { labels, count, values, pixelCounts, bounds } = labelRegions(data, width, height, options);
-  const eight = c === 8;
+  const region = c === 8 ? regionsOf8(data, labels, width, height, count) : null;
   const W = width + 2;
   const visited = new Uint8Array(labels.length);
   const rings: Int32Array[][] = new Array<Int32Array[]>(count + 1);
-  /** Regions (8-connectivity only) whose boundary had to be split at a pinch vertex. */
-  const pinched = new Set<number>();
   let scratch = new Int32Array(4096);
   // Offsets from the vertex's pixel index b (the pixel whose top-left corner is the vertex) to the
   // pixels ahead-left and ahead-right of a walker arriving in direction d.
@@ -256,26 +295,23 @@ export function polygonizePixels(
   for (let y = 0; y < height; y++) {
     let p = (y + 1) * W + 1;
     for (let x = 0; x < width; x++, p++) {
-      const region = labels[p] as number;
-      if (region === 0 || labels[p - W] === region || visited[p] === 1) continue;
+      const part = labels[p] as number;
+      if (part === 0 || labels[p - W] === part || visited[p] === 1) continue;
       // Trace from vertex (x, y), having just walked west along the top edge of pixel (x, y).
-      // At a corner where the region's pixels touch diagonally (ahead-right in, ahead-left out)
-      // the walker turns right, joining them through the vertex: with 4-connectivity this keeps
-      // every ring simple (proof in the module tests' notes); with 8-connectivity a ring can
-      // then pass a pinch vertex twice and is split below.
+      // Where the part's pixels touch diagonally (ahead-right in, ahead-left out) the walker
+      // turns right, through the vertex. For a 4-connected part those two pixels are joined
+      // elsewhere, so that vertex separates the two 4-components of the complement that meet
+      // there, and no ring can come back to it: every ring is simple.
       visited[p] = 1;
       let b = p;
       let d = WEST;
       let vx = x;
       let vy = y;
       let n = 0;
-      let diagonalTurns = 0;
       do {
         let nd: number;
-        if (labels[b + (aheadRight[d] as number)] === region) {
-          nd = (d + 1) & 3;
-          if (labels[b + (aheadLeft[d] as number)] !== region) diagonalTurns++;
-        } else if (labels[b + (aheadLeft[d] as number)] === region) nd = d;
+        if (labels[b + (aheadRight[d] as number)] === part) nd = (d + 1) & 3;
+        else if (labels[b + (aheadLeft[d] as number)] === part) nd = d;
         else nd = (d + 3) & 3;
         if (nd !== d) {
           if (n + 4 > scratch.length) scratch = growInt32(scratch, n + 4);
@@ -288,37 +324,23 @@ export function polygonizePixels(
         if (nd === WEST) visited[b] = 1;
         d = nd;
       } while (b !== p || d !== WEST);
-      let list = rings[region];
-      if (list === undefined) {
-        list = [];
-        rings[region] = list;
-      }
-      if (eight && diagonalTurns > 0) {
-        const before = list.length;
-        splitAtRepeatedVertices(scratch, n, list);
-        if (list.length - before > 1) pinched.add(region);
-      } else {
-        const ring = new Int32Array(n + 2);
-        ring.set(scratch.subarray(0, n));
-        ring[n] = ring[0] as number;
-        ring[n + 1] = ring[1] as number;
-        // The first ring found for a region starts at its first pixel's top edge: its exterior.
-        list.push(ring);
-      }
+      const ring = new Int32Array(n + 2);
+      ring.set(scratch.subarray(0, n));
+      ring[n] = ring[0] as number;
+      ring[n + 1] = ring[1] as number;
+      const list = rings[part];
+      // The first ring found for a part starts at its first pixel's top edge: its exterior.
+      if (list === undefined) rings[part] = [ring];
+      else list.push(ring);
     }
   }
 
-  const out: PixelPolygon[] = [];
+  const out: PixelPolygon[] = new Array<PixelPolygon>(count);
   for (let r = 1; r <= count; r++) {
-    const list = rings[r] as Int32Array[];
-    if (pinched.has(r)) {
-      out.push(...assembleParts(r, values[r] as number, list));
-      continue;
-    }
     const b = r * 4;
-    out.push({
+    out[r - 1] = {
       value: values[r] as number,
-      region: r,
+      region: region === null ? r : (region[r] as number),
       pixelCount: pixelCounts[r] as number,
       bbox: {
         x0: (bounds[b] as number) + ox,
@@ -326,115 +348,10 @@ export function polygonizePixels(
         x1: (bounds[b + 2] as number) + 1 + ox,
         y1: (bounds[b + 3] as number) + 1 + oy,
       },
-      rings: list,
-    });
+      rings: rings[r] as Int32Array[],
+    };
   }
   return out;
-}
-
-/**
- * Splits a traced corner sequence (flat, not closed, `n` numbers) into simple closed rings at
- * vertices it visits more than once, appending them to `out`.
- */
-function splitAtRepeatedVertices(corners: Int32Array, n: number, out: Int32Array[]): void {
-  const stack = new Int32Array(n);
-  let top = 0;
-  const position = new Map<number, number>();
-  const emit = (from: number): void => {
-    // stack[from..top) is a loop that returns to stack[from]; close it.
-    const len = top - from;
-    if (len < 6) return; // the sequence began at a pinch vertex: nothing left over
-    const ring = new Int32Array(len + 2);
-    ring.set(stack.subarray(from, top));
-    ring[len] = stack[from] as number;
-    ring[len + 1] = stack[from + 1] as number;
-    out.push(ring);
-  };
-  for (let i = 0; i < n; i += 2) {
-    const x = corners[i] as number;
-    const y = corners[i + 1] as number;
-    const key = vertexKey(x, y);
-    const at = position.get(key);
-    if (at !== undefined) {
-      emit(at);
-      for (let k = at + 2; k < top; k += 2) {
-        position.delete(vertexKey(stack[k] as number, stack[k + 1] as number));
-      }
-      top = at + 2;
-      continue;
-    }
-    position.set(key, top);
-    stack[top++] = x;
-    stack[top++] = y;
-  }
-  emit(0);
-}
-
-/**
- * Groups the simple rings of an 8-connected region that pinches at corners into polygons: rings
- * with exterior orientation (negative area in y-down pixel coordinates) are exteriors, each hole
- * goes to the smallest exterior containing it.
- */
-function assembleParts(region: number, value: number, rings: readonly Int32Array[]): PixelPolygon[] {
-  const shells: Array<{ ring: Int32Array; area2: number; holes: Int32Array[] }> = [];
-  const holes: Int32Array[] = [];
-  for (const ring of rings) {
-    const a = ringArea2(ring);
-    if (a < 0) shells.push({ ring, area2: -a, holes: [] });
-    else holes.push(ring);
-  }
-  for (const hole of holes) {
-    // A point strictly inside the hole's first edge's pixel on the hole side is not on any ring:
-    // probe the midpoint of the first edge, nudged a quarter pixel into the hole (×4 scale).
-    const x0 = hole[0] as number;
-    const y0 = hole[1] as number;
-    const x1 = hole[2] as number;
-    const y1 = hole[3] as number;
-    // Holes run clockwise on screen: the hole's inside is on the walker's right.
-    const dx = Math.sign(x1 - x0);
-    const dy = Math.sign(y1 - y0);
-    const px4 = 2 * (x0 + x1) - dy;
-    const py4 = 2 * (y0 + y1) + dx;
-    let best: (typeof shells)[number] | undefined;
-    for (const s of shells) {
-      if ((best === undefined || s.area2 < best.area2) && insideRing4(s.ring, px4, py4)) best = s;
-    }
-    (best ?? shells[0])?.holes.push(hole);
-  }
-  const parts = shells.map((s) => {
-    let area2 = s.area2;
-    for (const h of s.holes) area2 -= ringArea2(h);
-    let x0 = Infinity;
-    let y0 = Infinity;
-    let x1 = -Infinity;
-    let y1 = -Infinity;
-    for (let i = 0; i < s.ring.length; i += 2) {
-      x0 = Math.min(x0, s.ring[i] as number);
-      x1 = Math.max(x1, s.ring[i] as number);
-      y0 = Math.min(y0, s.ring[i + 1] as number);
-      y1 = Math.max(y1, s.ring[i + 1] as number);
-    }
-    return { value, region, pixelCount: area2 / 2, bbox: { x0, y0, x1, y1 }, rings: [s.ring, ...s.holes] };
-  });
-  // Parts in raster order of their top-left pixel, like regions.
-  return parts.sort((a, b) => a.bbox.y0 - b.bbox.y0 || a.bbox.x0 - b.bbox.x0);
-}
-
-/** Crossing-number point-in-ring with the point given at 4× scale (exact on integer rings). */
-function insideRing4(ring: Int32Array, px4: number, py4: number): boolean {
-  let inside = false;
-  for (let i = 0; i + 3 < ring.length; i += 2) {
-    const ax = 4 * (ring[i] as number);
-    const ay = 4 * (ring[i + 1] as number);
-    const bx = 4 * (ring[i + 2] as number);
-    const by = 4 * (ring[i + 3] as number);
-    if (ay > py4 !== by > py4) {
-      const lhs = (px4 - ax) * (by - ay);
-      const rhs = (py4 - ay) * (bx - ax);
-      if (by > ay ? lhs < rhs : lhs > rhs) inside = !inside;
-    }
-  }
-  return inside;
 }
 
 /** One tile of a mask on a shared grid. */
@@ -517,8 +434,8 @@ export function toMapPolygons(
   if (!(simplifyTolerance >= 0))
     throw new PolygonizeError(`simplifyTolerance must be ≥ 0, got ${simplifyTolerance}`);
   const tolerancePx = simplifyTolerance / Math.sqrt(Math.abs(det));
-  // Parts of one pinched 8-connected region touch each other at corners; simplifying them one by
-  // one could make them overlap, so they keep their exact outlines (a rare case).
+  // Parts of one 8-connected region touch each other at corners; simplifying them one by one
+  // could make them overlap, so they keep their exact outlines.
   const parts = new Map<number, number>();
   if (tolerancePx > 0) for (const p of polygons) parts.set(p.region, (parts.get(p.region) ?? 0) + 1);
   return polygons.map((p) =>
