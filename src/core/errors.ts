@@ -72,15 +72,26 @@ export class UnknownCrsError extends PatrolError {
   }
 }
 
-/** A vector layer that is not usable: not a FeatureCollection, broken rings, missing fields. */
+/**
+ * A vector layer that is not usable: not a FeatureCollection, broken rings, missing fields.
+ * `featureIndex` is the 0-based index of the offending feature in the file, or null when the
+ * problem is with the file as a whole.
+ */
 export class VectorLayerError extends PatrolError {
   readonly permanent = true;
+  readonly featureIndex: number | null;
   constructor(
     readonly source: string,
     readonly problem: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; featureIndex?: number },
   ) {
-    super(`${source}: ${problem}`, options);
+    super(
+      options?.featureIndex === undefined
+        ? `${source}: ${problem}`
+        : `${source}: feature ${options.featureIndex}: ${problem}`,
+      options,
+    );
+    this.featureIndex = options?.featureIndex ?? null;
   }
 }
 
