@@ -84,6 +84,72 @@ function insideRing(ring: Int32Array, px2: number, py2: number): boolean {
   return inside;
 }
 
+/**
+ * Crossing-number point-in-ring with the ring's non-horizontal edges bucketed by pixel row, so
+ * a query scans only the edges spanning its row (for exteriors with thousands of vertices and
+ * many holes to test).
+ */
+class RingRowIndex {
+  private readonly y0: number;
+  private readonly start: Int32Array;
+  private readonly edges: Int32Array;
+
+  constructor(private readonly ring: Int32Array) {
+    let y0 = Infinity;
+    let y1 = -Infinity;
+    for (let i = 1; i < ring.length; i += 2) {
+      y0 = Math.min(y0, ring[i] as number);
+      y1 = Math.max(y1, ring[i] as number);
+    }
+    this.y0 = y0;
+    const rows = Math.max(0, y1 - y0);
+    const start = new Int32Array(rows + 1);
+    const span = (i: number): [number, number] => {
+      const a = ring[i + 1] as number;
+      const b = ring[i + 3] as number;
+      return a < b ? [a, b] : [b, a];
+    };
+    for (let i = 0; i + 3 < ring.length; i += 2) {
+      const [lo, hi] = span(i);
+      for (let y = lo; y < hi; y++) start[y - y0 + 1] = (start[y - y0 + 1] as number) + 1;
+    }
+    for (let k = 1; k <= rows; k++) start[k] = (start[k] as number) + (start[k - 1] as number);
+    const edges = new Int32Array(start[rows] as number);
+    const fill = start.slice(0, rows);
+    for (let i = 0; i + 3 < ring.length; i += 2) {
+      const [lo, hi] = span(i);
+      for (let y = lo; y < hi; y++) {
+        const at = fill[y - y0] as number;
+        edges[at] = i;
+        fill[y - y0] = at + 1;
+      }
+    }
+    this.start = start;
+    this.edges = edges;
+  }
+
+  /** Whether the point (px2/2, py2/2), not on the ring, is inside it. */
+  contains(px2: number, py2: number): boolean {
+    const row = Math.floor(py2 / 2) - this.y0;
+    if (row < 0 || row >= this.start.length - 1) return false;
+    const ring = this.ring;
+    let inside = false;
+    for (let k = this.start[row] as number; k < (this.start[row + 1] as number); k++) {
+      const i = this.edges[k] as number;
+      const ax = 2 * (ring[i] as number);
+      const ay = 2 * (ring[i + 1] as number);
+      const bx = 2 * (ring[i + 2] as number);
+      const by = 2 * (ring[i + 3] as number);
+      if (ay > py2 !== by > py2) {
+        const lhs = (px2 - ax) * (by - ay);
+        const rhs = (py2 - ay) * (bx - ax);
+        if (by > ay ? lhs < rhs : lhs > rhs) inside = !inside;
+      }
+    }
+    return inside;
+  }
+}
+
 function ringBBox(ring: Int32Array): [number, number, number, number] {
   let x0 = Infinity;
   let y0 = Infinity;
@@ -136,62 +202,114 @@ export function findInvalidRings(
       coords[s * 4 + 3] = ring[i + 3] as number;
     }
   });
-  const order = Array.from({ length: segCount }, (_, k) => k);
-  const minX = (k: number): number => Math.min(coords[k * 4] as number, coords[k * 4 + 2] as number);
-  order.sort((a, b) => minX(a) - minX(b));
-  const active = new Int32Array(segCount);
-  let activeCount = 0;
-  for (const a of order) {
-    const ax = coords[a * 4] as number;
-    const ay = coords[a * 4 + 1] as number;
-    const bx = coords[a * 4 + 2] as number;
-    const by = coords[a * 4 + 3] as number;
-    const aMinX = Math.min(ax, bx);
-    const aMinY = Math.min(ay, by);
-    const aMaxY = Math.max(ay, by);
-    let kept = 0;
-    for (let j = 0; j < activeCount; j++) {
-      const b = active[j] as number;
-      const cx = coords[b * 4] as number;
-      const cy = coords[b * 4 + 1] as number;
-      const dx = coords[b * 4 + 2] as number;
-      const dy = coords[b * 4 + 3] as number;
-      if (Math.max(cx, dx) < aMinX) continue; // ends left of every later segment: retire it
-      active[kept++] = b;
-      if (Math.max(cy, dy) < aMinY || Math.min(cy, dy) > aMaxY) continue;
-      if (!segmentsMeet(ax, ay, bx, by, cx, cy, dx, dy)) continue;
-      const ra = segRing[a] as number;
-      const rb = segRing[b] as number;
-      // Shared endpoint, if any: [shared x, y, a's far end x, y, b's far end x, y].
-      let shared: [number, number, number, number, number, number] | null = null;
-      if (ax === cx && ay === cy) shared = [ax, ay, bx, by, dx, dy];
-      else if (ax === dx && ay === dy) shared = [ax, ay, bx, by, cx, cy];
-      else if (bx === cx && by === cy) shared = [bx, by, ax, ay, dx, dy];
-      else if (bx === dx && by === dy) shared = [bx, by, ax, ay, cx, cy];
-      let ok = false;
-      if (shared !== null && !foldsBack(...shared)) {
-        if (ra === rb) {
-          const n = (rings[ra] as Int32Array).length / 2 - 1;
-          const gap = Math.abs((segIndex[a] as number) - (segIndex[b] as number));
-          ok = gap === 1 || gap === n - 1;
-        } else {
-          ok = allowedTouches.has(vertexKey(shared[0], shared[1]));
-        }
-      }
-      if (!ok) {
-        bad.add(ra);
-        bad.add(rb);
+  // Uniform grid over the segments' bounding boxes, about one cell per segment; each pair is
+  // tested once, in the first cell (lowest column, then row) that both boxes reach.
+  let gx0 = Infinity;
+  let gy0 = Infinity;
+  let gx1 = -Infinity;
+  let gy1 = -Infinity;
+  for (let k = 0; k < segCount * 4; k += 2) {
+    const x = coords[k] as number;
+    const y = coords[k + 1] as number;
+    if (x < gx0) gx0 = x;
+    if (x > gx1) gx1 = x;
+    if (y < gy0) gy0 = y;
+    if (y > gy1) gy1 = y;
+  }
+  const cell = Math.max(1, Math.ceil(Math.sqrt(((gx1 - gx0 + 1) * (gy1 - gy0 + 1)) / Math.max(segCount, 1))));
+  const cols = Math.floor((gx1 - gx0) / cell) + 1;
+  const rows = Math.floor((gy1 - gy0) / cell) + 1;
+  const cellRange = new Int32Array(segCount * 4); // c0, r0, c1, r1 per segment
+  const cellCount = new Int32Array(cols * rows + 1);
+  for (let k = 0; k < segCount; k++) {
+    const ax = coords[k * 4] as number;
+    const ay = coords[k * 4 + 1] as number;
+    const bx = coords[k * 4 + 2] as number;
+    const by = coords[k * 4 + 3] as number;
+    const c0 = Math.floor((Math.min(ax, bx) - gx0) / cell);
+    const c1 = Math.floor((Math.max(ax, bx) - gx0) / cell);
+    const r0 = Math.floor((Math.min(ay, by) - gy0) / cell);
+    const r1 = Math.floor((Math.max(ay, by) - gy0) / cell);
+    cellRange[k * 4] = c0;
+    cellRange[k * 4 + 1] = r0;
+    cellRange[k * 4 + 2] = c1;
+    cellRange[k * 4 + 3] = r1;
+    for (let r = r0; r <= r1; r++) {
+      for (let c = c0; c <= c1; c++)
+        cellCount[r * cols + c + 1] = (cellCount[r * cols + c + 1] as number) + 1;
+    }
+  }
+  for (let k = 1; k < cellCount.length; k++)
+    cellCount[k] = (cellCount[k] as number) + (cellCount[k - 1] as number);
+  const members = new Int32Array(cellCount[cols * rows] as number);
+  const fill = cellCount.slice(0, cols * rows);
+  for (let k = 0; k < segCount; k++) {
+    for (let r = cellRange[k * 4 + 1] as number; r <= (cellRange[k * 4 + 3] as number); r++) {
+      for (let c = cellRange[k * 4] as number; c <= (cellRange[k * 4 + 2] as number); c++) {
+        const at = fill[r * cols + c] as number;
+        members[at] = k;
+        fill[r * cols + c] = at + 1;
       }
     }
-    activeCount = kept;
-    active[activeCount++] = a;
+  }
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const from = cellCount[r * cols + c] as number;
+      const to = cellCount[r * cols + c + 1] as number;
+      for (let u = from; u < to; u++) {
+        const a = members[u] as number;
+        const ax = coords[a * 4] as number;
+        const ay = coords[a * 4 + 1] as number;
+        const bx = coords[a * 4 + 2] as number;
+        const by = coords[a * 4 + 3] as number;
+        for (let v = u + 1; v < to; v++) {
+          const b = members[v] as number;
+          // Only in the first cell both reach, so each pair is tested once.
+          if (
+            Math.max(cellRange[a * 4] as number, cellRange[b * 4] as number) !== c ||
+            Math.max(cellRange[a * 4 + 1] as number, cellRange[b * 4 + 1] as number) !== r
+          ) {
+            continue;
+          }
+          const cx = coords[b * 4] as number;
+          const cy = coords[b * 4 + 1] as number;
+          const dx = coords[b * 4 + 2] as number;
+          const dy = coords[b * 4 + 3] as number;
+          if (Math.max(cx, dx) < Math.min(ax, bx) || Math.min(cx, dx) > Math.max(ax, bx)) continue;
+          if (Math.max(cy, dy) < Math.min(ay, by) || Math.min(cy, dy) > Math.max(ay, by)) continue;
+          if (!segmentsMeet(ax, ay, bx, by, cx, cy, dx, dy)) continue;
+          const ra = segRing[a] as number;
+          const rb = segRing[b] as number;
+          // Shared endpoint, if any: [shared x, y, a's far end x, y, b's far end x, y].
+          let shared: [number, number, number, number, number, number] | null = null;
+          if (ax === cx && ay === cy) shared = [ax, ay, bx, by, dx, dy];
+          else if (ax === dx && ay === dy) shared = [ax, ay, bx, by, cx, cy];
+          else if (bx === cx && by === cy) shared = [bx, by, ax, ay, dx, dy];
+          else if (bx === dx && by === dy) shared = [bx, by, ax, ay, cx, cy];
+          let ok = false;
+          if (shared !== null && !foldsBack(...shared)) {
+            if (ra === rb) {
+              const n = (rings[ra] as Int32Array).length / 2 - 1;
+              const gap = Math.abs((segIndex[a] as number) - (segIndex[b] as number));
+              ok = gap === 1 || gap === n - 1;
+            } else {
+              ok = allowedTouches.has(vertexKey(shared[0], shared[1]));
+            }
+          }
+          if (!ok) {
+            bad.add(ra);
+            bad.add(rb);
+          }
+        }
+      }
+    }
   }
   if (bad.size > 0) return bad;
 
   // Nesting: each hole inside the exterior and outside the other holes. No segments cross, so one
   // point per hole that is not on another ring decides: a vertex that is not a touch point, or
   // else the midpoint of a segment (at double scale, to stay on integers).
-  const exterior = rings[0] as Int32Array;
+  const exterior = new RingRowIndex(rings[0] as Int32Array);
   const boxes = rings.map(ringBBox);
   const probe = (ring: Int32Array): [number, number] => {
     for (let i = 0; i + 1 < ring.length; i += 2) {
@@ -204,7 +322,7 @@ export function findInvalidRings(
   for (let h = 1; h < rings.length; h++) {
     const hole = rings[h] as Int32Array;
     const [px2, py2] = probe(hole);
-    if (!insideRing(exterior, px2, py2)) {
+    if (!exterior.contains(px2, py2)) {
       bad.add(0);
       bad.add(h);
     }

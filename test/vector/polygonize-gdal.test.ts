@@ -75,8 +75,20 @@ interface Summary {
 
 /** bbox in pixel coordinates (rounded) of a set of map coordinates: matches polygons across tools. */
 function pixelKey(affine: Affine, xs: number[], ys: number[]): string {
-  const a = mapToPixel(affine, Math.min(...xs), Math.max(...ys));
-  const b = mapToPixel(affine, Math.max(...xs), Math.min(...ys));
+  let minX = Infinity;
+  let maxX = -Infinity;
+  let minY = Infinity;
+  let maxY = -Infinity;
+  for (const x of xs) {
+    minX = Math.min(minX, x);
+    maxX = Math.max(maxX, x);
+  }
+  for (const y of ys) {
+    minY = Math.min(minY, y);
+    maxY = Math.max(maxY, y);
+  }
+  const a = mapToPixel(affine, minX, maxY);
+  const b = mapToPixel(affine, maxX, minY);
   return [a.col, a.row, b.col, b.row].map((v) => Math.round(v)).join(",");
 }
 
@@ -105,7 +117,11 @@ function gdalPolygons(tif: string, out: string, value: number, eight: boolean, a
 /** Our polygons grouped by connected region (8-connected regions may have several parts). */
 function ourSummaries(polygons: MapPolygon[], affine: Affine): Summary[] {
   const byRegion = new Map<number, MapPolygon[]>();
-  for (const p of polygons) byRegion.set(p.region, [...(byRegion.get(p.region) ?? []), p]);
+  for (const p of polygons) {
+    const list = byRegion.get(p.region);
+    if (list) list.push(p);
+    else byRegion.set(p.region, [p]);
+  }
   return [...byRegion.values()].map((parts) => {
     const xs: number[] = [];
     const ys: number[] = [];
@@ -145,7 +161,11 @@ function expectSamePolygons(ours: Summary[], gdal: Summary[]): void {
 /** Writes polygons as GeoJSON (one feature per region; Polygon or MultiPolygon) and counts the invalid ones with GEOS. */
 function invalidCount(polygons: MapPolygon[], file: string): { invalid: number; features: number } {
   const byRegion = new Map<number, MapPolygon[]>();
-  for (const p of polygons) byRegion.set(p.region, [...(byRegion.get(p.region) ?? []), p]);
+  for (const p of polygons) {
+    const list = byRegion.get(p.region);
+    if (list) list.push(p);
+    else byRegion.set(p.region, [p]);
+  }
   const features = [...byRegion.entries()].map(([region, parts]) => ({
     type: "Feature",
     properties: { region },
