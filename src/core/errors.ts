@@ -3,6 +3,7 @@
  * boundaries (BullMQ serialises `name` and `message`), and `permanent` says whether
  * retrying could help: bad input is permanent, I/O trouble is transient.
  */
+import type { PixelWindow } from "./raster-types.js";
 
 export abstract class PatrolError extends Error {
   /** True when the input itself is bad and a retry cannot help. */
@@ -27,13 +28,16 @@ export class RasterFormatError extends PatrolError {
 
 /** Reading pixels failed part-way (I/O error, truncated data, failed decode). */
 export class TileReadError extends PatrolError {
+  /** The pixel window (of the level being read) whose read failed, when known. */
+  readonly window: PixelWindow | null;
   constructor(
     readonly source: string,
     readonly problem: string,
     readonly permanent: boolean,
-    options?: { cause?: unknown; window?: unknown },
+    options?: { cause?: unknown; window?: PixelWindow },
   ) {
     super(`${source}: ${problem}`, options);
+    this.window = options?.window ?? null;
   }
 }
 

@@ -8,3 +8,6 @@ export * from "./county-layer.js";
 export * from "./exclusion-layer.js";
 export * from "./rasterize.js";
 export * from "./sensor-profile.js";
+export * from "./raster-source.js";
+export * from "./info.js";
+export * from "./http-source.js";
