@@ -66,76 +66,78 @@ export function ringArea2(ring: Int32Array): number {
   return sum;
 }
 
-/** Point-in-ring by crossing number; the point (px2, py2) and the ring are compared at double scale. */
-function insideRing(ring: Int32Array, px2: number, py2: number): boolean {
-  let inside = false;
-  for (let i = 0; i + 3 < ring.length; i += 2) {
-    const ax = 2 * (ring[i] as number);
-    const ay = 2 * (ring[i + 1] as number);
-    const bx = 2 * (ring[i + 2] as number);
-    const by = 2 * (ring[i + 3] as number);
-    if (ay > py2 !== by > py2) {
-      // px2 < ax + (py2 - ay)(bx - ax)/(by - ay), without division
-      const lhs = (px2 - ax) * (by - ay);
-      const rhs = (py2 - ay) * (bx - ax);
-      if (by > ay ? lhs < rhs : lhs > rhs) inside = !inside;
-    }
-  }
-  return inside;
-}
-
 /**
- * Crossing-number point-in-ring with the ring's non-horizontal edges bucketed by pixel row, so
- * a query scans only the edges spanning its row (for exteriors with thousands of vertices and
- * many holes to test).
+ * Crossing-number point-in-ring for all rings of a polygon at once: the rings' non-horizontal
+ * edges are bucketed by pixel row, so a query scans only the edges spanning its row and yields
+ * the parity (inside or not) for every ring. Used for polygons with thousands of vertices and
+ * holes.
  */
-class RingRowIndex {
+class RowIndex {
   private readonly y0: number;
   private readonly start: Int32Array;
-  private readonly edges: Int32Array;
+  /** Ring and flat vertex index of each bucketed edge. */
+  private readonly edgeRing: Int32Array;
+  private readonly edgeAt: Int32Array;
+  private readonly parity: Uint8Array;
+  private readonly touched: Int32Array;
 
-  constructor(private readonly ring: Int32Array) {
+  constructor(private readonly rings: readonly Int32Array[]) {
     let y0 = Infinity;
     let y1 = -Infinity;
-    for (let i = 1; i < ring.length; i += 2) {
-      y0 = Math.min(y0, ring[i] as number);
-      y1 = Math.max(y1, ring[i] as number);
+    for (const ring of rings) {
+      for (let i = 1; i < ring.length; i += 2) {
+        const y = ring[i] as number;
+        if (y < y0) y0 = y;
+        if (y > y1) y1 = y;
+      }
     }
     this.y0 = y0;
     const rows = Math.max(0, y1 - y0);
     const start = new Int32Array(rows + 1);
-    const span = (i: number): [number, number] => {
-      const a = ring[i + 1] as number;
-      const b = ring[i + 3] as number;
-      return a < b ? [a, b] : [b, a];
-    };
-    for (let i = 0; i + 3 < ring.length; i += 2) {
-      const [lo, hi] = span(i);
-      for (let y = lo; y < hi; y++) start[y - y0 + 1] = (start[y - y0 + 1] as number) + 1;
-    }
-    for (let k = 1; k <= rows; k++) start[k] = (start[k] as number) + (start[k - 1] as number);
-    const edges = new Int32Array(start[rows] as number);
-    const fill = start.slice(0, rows);
-    for (let i = 0; i + 3 < ring.length; i += 2) {
-      const [lo, hi] = span(i);
-      for (let y = lo; y < hi; y++) {
-        const at = fill[y - y0] as number;
-        edges[at] = i;
-        fill[y - y0] = at + 1;
+    for (const ring of rings) {
+      for (let i = 0; i + 3 < ring.length; i += 2) {
+        const a = ring[i + 1] as number;
+        const b = ring[i + 3] as number;
+        for (let y = Math.min(a, b); y < Math.max(a, b); y++)
+          start[y - y0 + 1] = (start[y - y0 + 1] as number) + 1;
       }
     }
+    for (let k = 1; k <= rows; k++) start[k] = (start[k] as number) + (start[k - 1] as number);
+    const total = start[rows] as number;
+    const edgeRing = new Int32Array(total);
+    const edgeAt = new Int32Array(total);
+    const fill = start.slice(0, rows);
+    rings.forEach((ring, r) => {
+      for (let i = 0; i + 3 < ring.length; i += 2) {
+        const a = ring[i + 1] as number;
+        const b = ring[i + 3] as number;
+        for (let y = Math.min(a, b); y < Math.max(a, b); y++) {
+          const at = fill[y - y0] as number;
+          edgeRing[at] = r;
+          edgeAt[at] = i;
+          fill[y - y0] = at + 1;
+        }
+      }
+    });
     this.start = start;
-    this.edges = edges;
+    this.edgeRing = edgeRing;
+    this.edgeAt = edgeAt;
+    this.parity = new Uint8Array(rings.length);
+    this.touched = new Int32Array(rings.length);
   }
 
-  /** Whether the point (px2/2, py2/2), not on the ring, is inside it. */
-  contains(px2: number, py2: number): boolean {
+  /**
+   * Calls `inside(ring)` for every ring that contains the point (px2/2, py2/2), which must not
+   * lie on any ring.
+   */
+  forEachContaining(px2: number, py2: number, inside: (ring: number) => void): void {
     const row = Math.floor(py2 / 2) - this.y0;
-    if (row < 0 || row >= this.start.length - 1) return false;
-    const ring = this.ring;
-    let inside = false;
+    if (row < 0 || row >= this.start.length - 1) return;
+    let touched = 0;
     for (let k = this.start[row] as number; k < (this.start[row + 1] as number); k++) {
-      const i = this.edges[k] as number;
+      const r = this.edgeRing[k] as number;
+      const ring = this.rings[r] as Int32Array;
+      const i = this.edgeAt[k] as number;
       const ax = 2 * (ring[i] as number);
       const ay = 2 * (ring[i + 1] as number);
       const bx = 2 * (ring[i + 2] as number);
@@ -143,27 +145,23 @@ class RingRowIndex {
       if (ay > py2 !== by > py2) {
         const lhs = (px2 - ax) * (by - ay);
         const rhs = (py2 - ay) * (bx - ax);
-        if (by > ay ? lhs < rhs : lhs > rhs) inside = !inside;
+        if (by > ay ? lhs < rhs : lhs > rhs) {
+          if (this.parity[r] === 0 && !this.isTouched(r, touched)) this.touched[touched++] = r;
+          this.parity[r] = (this.parity[r] as number) ^ 1;
+        }
       }
     }
-    return inside;
+    for (let t = 0; t < touched; t++) {
+      const r = this.touched[t] as number;
+      if (this.parity[r] === 1) inside(r);
+      this.parity[r] = 0;
+    }
   }
-}
 
-function ringBBox(ring: Int32Array): [number, number, number, number] {
-  let x0 = Infinity;
-  let y0 = Infinity;
-  let x1 = -Infinity;
-  let y1 = -Infinity;
-  for (let i = 0; i < ring.length; i += 2) {
-    const x = ring[i] as number;
-    const y = ring[i + 1] as number;
-    if (x < x0) x0 = x;
-    if (x > x1) x1 = x;
-    if (y < y0) y0 = y;
-    if (y > y1) y1 = y;
+  private isTouched(r: number, touched: number): boolean {
+    for (let t = 0; t < touched; t++) if (this.touched[t] === r) return true;
+    return false;
   }
-  return [x0, y0, x1, y1];
 }
 
 /**
@@ -202,6 +200,68 @@ export function findInvalidRings(
       coords[s * 4 + 3] = ring[i + 3] as number;
     }
   });
+  /** Tests segments a and b; records both rings when they meet where they may not. */
+  const testPair = (a: number, b: number): void => {
+    const ax = coords[a * 4] as number;
+    const ay = coords[a * 4 + 1] as number;
+    const bx = coords[a * 4 + 2] as number;
+    const by = coords[a * 4 + 3] as number;
+    const cx = coords[b * 4] as number;
+    const cy = coords[b * 4 + 1] as number;
+    const dx = coords[b * 4 + 2] as number;
+    const dy = coords[b * 4 + 3] as number;
+    if (Math.max(cx, dx) < Math.min(ax, bx) || Math.min(cx, dx) > Math.max(ax, bx)) return;
+    if (Math.max(cy, dy) < Math.min(ay, by) || Math.min(cy, dy) > Math.max(ay, by)) return;
+    if (!segmentsMeet(ax, ay, bx, by, cx, cy, dx, dy)) return;
+    const ra = segRing[a] as number;
+    const rb = segRing[b] as number;
+    // A shared endpoint (s) is fine between consecutive segments of a ring, or at an allowed
+    // touch vertex between rings, unless the two segments overlap beyond it (fold back).
+    let sx: number;
+    let sy: number;
+    let fold: boolean;
+    if (ax === cx && ay === cy) {
+      sx = ax;
+      sy = ay;
+      fold = foldsBack(ax, ay, bx, by, dx, dy);
+    } else if (ax === dx && ay === dy) {
+      sx = ax;
+      sy = ay;
+      fold = foldsBack(ax, ay, bx, by, cx, cy);
+    } else if (bx === cx && by === cy) {
+      sx = bx;
+      sy = by;
+      fold = foldsBack(bx, by, ax, ay, dx, dy);
+    } else if (bx === dx && by === dy) {
+      sx = bx;
+      sy = by;
+      fold = foldsBack(bx, by, ax, ay, cx, cy);
+    } else {
+      bad.add(ra);
+      bad.add(rb);
+      return;
+    }
+    let ok = false;
+    if (!fold) {
+      if (ra === rb) {
+        const n = (rings[ra] as Int32Array).length / 2 - 1;
+        const gap = Math.abs((segIndex[a] as number) - (segIndex[b] as number));
+        ok = gap === 1 || gap === n - 1;
+      } else {
+        ok = allowedTouches.has(vertexKey(sx, sy));
+      }
+    }
+    if (!ok) {
+      bad.add(ra);
+      bad.add(rb);
+    }
+  };
+
+  if (segCount <= 64) {
+    // Small polygons (most of them): all pairs, no index.
+    for (let a = 0; a < segCount; a++) for (let b = a + 1; b < segCount; b++) testPair(a, b);
+    return nestingProblems(rings, allowedTouches, bad);
+  }
   // Uniform grid over the segments' bounding boxes, about one cell per segment; each pair is
   // tested once, in the first cell (lowest column, then row) that both boxes reach.
   let gx0 = Infinity;
@@ -258,10 +318,6 @@ export function findInvalidRings(
       const to = cellCount[r * cols + c + 1] as number;
       for (let u = from; u < to; u++) {
         const a = members[u] as number;
-        const ax = coords[a * 4] as number;
-        const ay = coords[a * 4 + 1] as number;
-        const bx = coords[a * 4 + 2] as number;
-        const by = coords[a * 4 + 3] as number;
         for (let v = u + 1; v < to; v++) {
           const b = members[v] as number;
           // Only in the first cell both reach, so each pair is tested once.
@@ -271,70 +327,50 @@ export function findInvalidRings(
           ) {
             continue;
           }
-          const cx = coords[b * 4] as number;
-          const cy = coords[b * 4 + 1] as number;
-          const dx = coords[b * 4 + 2] as number;
-          const dy = coords[b * 4 + 3] as number;
-          if (Math.max(cx, dx) < Math.min(ax, bx) || Math.min(cx, dx) > Math.max(ax, bx)) continue;
-          if (Math.max(cy, dy) < Math.min(ay, by) || Math.min(cy, dy) > Math.max(ay, by)) continue;
-          if (!segmentsMeet(ax, ay, bx, by, cx, cy, dx, dy)) continue;
-          const ra = segRing[a] as number;
-          const rb = segRing[b] as number;
-          // Shared endpoint, if any: [shared x, y, a's far end x, y, b's far end x, y].
-          let shared: [number, number, number, number, number, number] | null = null;
-          if (ax === cx && ay === cy) shared = [ax, ay, bx, by, dx, dy];
-          else if (ax === dx && ay === dy) shared = [ax, ay, bx, by, cx, cy];
-          else if (bx === cx && by === cy) shared = [bx, by, ax, ay, dx, dy];
-          else if (bx === dx && by === dy) shared = [bx, by, ax, ay, cx, cy];
-          let ok = false;
-          if (shared !== null && !foldsBack(...shared)) {
-            if (ra === rb) {
-              const n = (rings[ra] as Int32Array).length / 2 - 1;
-              const gap = Math.abs((segIndex[a] as number) - (segIndex[b] as number));
-              ok = gap === 1 || gap === n - 1;
-            } else {
-              ok = allowedTouches.has(vertexKey(shared[0], shared[1]));
-            }
-          }
-          if (!ok) {
-            bad.add(ra);
-            bad.add(rb);
-          }
+          testPair(a, b);
         }
       }
     }
   }
-  if (bad.size > 0) return bad;
+  return nestingProblems(rings, allowedTouches, bad);
+}
 
-  // Nesting: each hole inside the exterior and outside the other holes. No segments cross, so one
-  // point per hole that is not on another ring decides: a vertex that is not a touch point, or
-  // else the midpoint of a segment (at double scale, to stay on integers).
-  const exterior = new RingRowIndex(rings[0] as Int32Array);
-  const boxes = rings.map(ringBBox);
-  const probe = (ring: Int32Array): [number, number] => {
+/**
+ * Nesting: each hole inside the exterior and outside the other holes. Called when no segments
+ * cross, so one point per hole that is not on another ring decides: a vertex that is not a touch
+ * point, or else the midpoint of a segment (at double scale, to stay on integers).
+ */
+function nestingProblems(
+  rings: readonly Int32Array[],
+  allowedTouches: ReadonlySet<number>,
+  bad: Set<number>,
+): Set<number> {
+  if (bad.size > 0 || rings.length === 1) return bad;
+  const index = new RowIndex(rings);
+  for (let h = 1; h < rings.length; h++) {
+    const ring = rings[h] as Int32Array;
+    // Probe: a vertex that is not a touch point, else the midpoint of the first segment.
+    let px2 = (ring[0] as number) + (ring[2] as number);
+    let py2 = (ring[1] as number) + (ring[3] as number);
     for (let i = 0; i + 1 < ring.length; i += 2) {
       if (!allowedTouches.has(vertexKey(ring[i] as number, ring[i + 1] as number))) {
-        return [2 * (ring[i] as number), 2 * (ring[i + 1] as number)];
+        px2 = 2 * (ring[i] as number);
+        py2 = 2 * (ring[i + 1] as number);
+        break;
       }
     }
-    return [(ring[0] as number) + (ring[2] as number), (ring[1] as number) + (ring[3] as number)];
-  };
-  for (let h = 1; h < rings.length; h++) {
-    const hole = rings[h] as Int32Array;
-    const [px2, py2] = probe(hole);
-    if (!exterior.contains(px2, py2)) {
-      bad.add(0);
-      bad.add(h);
-    }
-    const hb = boxes[h] as [number, number, number, number];
-    for (let g = 1; g < rings.length; g++) {
-      if (g === h) continue;
-      const gb = boxes[g] as [number, number, number, number];
-      if (hb[0] < gb[0] || hb[1] < gb[1] || hb[2] > gb[2] || hb[3] > gb[3]) continue; // h not within g's box
-      if (insideRing(rings[g] as Int32Array, px2, py2)) {
+    let inExterior = false;
+    index.forEachContaining(px2, py2, (g) => {
+      if (g === 0) {
+        inExterior = true;
+      } else if (g !== h) {
         bad.add(g);
         bad.add(h);
       }
+    });
+    if (!inExterior) {
+      bad.add(0);
+      bad.add(h);
     }
   }
   return bad;

@@ -65,7 +65,17 @@ function growInt32(a: Int32Array, min: number): Int32Array<ArrayBuffer> {
   return b;
 }
 
-function valueFilter(data: Sample, values: readonly number[] | undefined): ((v: number) => boolean) | null {
+/**
+ * Which values may form polygons: a lookup table for 8/16-bit integer data (index v + offset),
+ * a set otherwise, or null for all values.
+ */
+interface ValueFilter {
+  readonly table: Uint8Array | null;
+  readonly offset: number;
+  readonly set: ReadonlySet<number> | null;
+}
+
+function valueFilter(data: Sample, values: readonly number[] | undefined): ValueFilter | null {
   if (values === undefined) return null;
   if (
     data instanceof Uint8Array ||
@@ -81,37 +91,58 @@ function valueFilter(data: Sample, values: readonly number[] | undefined): ((v: 
       const k = v + offset;
       if (Number.isInteger(k) && k >= 0 && k < table.length) table[k] = 1;
     }
-    return (v) => table[v + offset] === 1;
+    return { table, offset, set: null };
   }
-  const set = new Set(values);
-  return (v) => set.has(v);
+  return { table: null, offset: 0, set: new Set(values) };
 }
 
 /**
- * Labels 4-connected parts. Returns labels on a grid padded by one pixel of 0 on every side
- * (index (y+1)·(width+2) + x+1), part ids 1..count in raster order of their first pixel, plus
- * per-part statistics.
+ * Horizontal runs of included pixels of equal value, in raster order: row, first column, end
+ * column (exclusive) and part label of run k at index k of each array.
  */
-function labelRegions(
-  data: Sample,
-  width: number,
-  height: number,
-  options: PolygonizeOptions,
-): {
-  labels: Int32Array;
+interface Runs {
   count: number;
-  values: Float64Array;
-  pixelCounts: Float64Array;
-  bounds: Int32Array;
-} {
+  row: Int32Array;
+  x0: Int32Array;
+  x1: Int32Array;
+  label: Int32Array;
+}
+
+interface Labelling {
+  /** Part ids on the padded grid, index (y+1)·(width+2) + x+1; 0 = excluded. */
+  readonly labels: Int32Array;
+  readonly runs: Runs;
+  /** Number of 4-connected parts; ids 1..count in raster order of their first pixel. */
+  readonly count: number;
+  readonly values: Float64Array;
+  readonly pixelCounts: Float64Array;
+  /** minX, minY, maxX, maxY (inclusive pixel indices) per part, at index 4·id. */
+  readonly bounds: Int32Array;
+}
+
+/**
+ * Labels 4-connected parts run by run: each row is cut into runs of equal included value, a run
+ * takes the label of the matching runs above it (merging their labels with union-find) or a new
+ * one, and per-label statistics accumulate per run. Resolving the labels and writing them into
+ * the padded grid again goes run by run, so sparse masks cost little beyond the first scan.
+ */
+function labelRegions(data: Sample, width: number, height: number, options: PolygonizeOptions): Labelling {
   const W = width + 2;
   const labels = new Int32Array(W * (height + 2));
   const nodata = options.nodata ?? null;
   const hasNodata = nodata !== null && !Number.isNaN(nodata);
   const mask = options.mask ?? null;
   const filter = valueFilter(data, options.values);
+  const table = filter?.table ?? null;
+  const offset = filter?.offset ?? 0;
+  const set = filter?.set ?? null;
   let parent = new Int32Array(1024);
   let next = 1;
+  let runRow = new Int32Array(1024);
+  let runX0 = new Int32Array(1024);
+  let runX1 = new Int32Array(1024);
+  let runLabel = new Int32Array(1024);
+  let runs = 0;
 
   const find = (a: number): number => {
     while (parent[a] !== a) {
@@ -121,47 +152,84 @@ function labelRegions(
     }
     return a;
   };
-  const union = (a: number, b: number): number => {
-    const ra = find(a);
-    const rb = find(b);
-    if (ra < rb) {
-      parent[rb] = ra;
-      return ra;
-    }
-    parent[ra] = rb;
-    return rb;
-  };
 
   for (let y = 0; y < height; y++) {
-    let i = y * width;
-    let p = (y + 1) * W + 1;
-    for (let x = 0; x < width; x++, i++, p++) {
+    const rowStart = y * width;
+    const rowP = (y + 1) * W + 1;
+    let x = 0;
+    while (x < width) {
+      const i = rowStart + x;
       const v = data[i] as number;
       if (
         v !== v ||
         (hasNodata && v === nodata) ||
-        (mask !== null && mask[i] === 0) ||
-        (filter !== null && !filter(v))
+        (table !== null ? table[v + offset] !== 1 : set !== null && !set.has(v))
       ) {
+        // Excluded by its value: so is the rest of this run of the value.
+        x++;
+        while (x < width && data[rowStart + x] === v) x++;
         continue;
       }
+      if (mask !== null && mask[i] === 0) {
+        x++;
+        continue;
+      }
+      const start = x;
+      x++;
+      if (mask === null) {
+        while (x < width && data[rowStart + x] === v) x++;
+      } else {
+        while (x < width && data[rowStart + x] === v && mask[rowStart + x] !== 0) x++;
+      }
+      // Labels of the matching runs directly above [start, x) join this run.
       let l = 0;
-      if (x > 0 && labels[p - 1] !== 0 && data[i - 1] === v) l = labels[p - 1] as number;
       if (y > 0) {
-        const up = labels[p - W] as number;
-        if (up !== 0 && data[i - width] === v) l = l === 0 ? up : l === up ? l : union(l, up);
+        let prev = 0;
+        const above = rowP - W;
+        const dataAbove = rowStart - width;
+        for (let k = start; k < x; k++) {
+          const a = labels[above + k] as number;
+          if (a === 0 || a === prev) continue;
+          prev = a;
+          if (data[dataAbove + k] !== v) continue;
+          if (l === 0) {
+            l = find(a);
+          } else {
+            const ra = find(a);
+            if (ra !== l) {
+              // Hang the larger root under the smaller so parent[id] < id for non-roots.
+              if (ra < l) {
+                parent[l] = ra;
+                l = ra;
+              } else {
+                parent[ra] = l;
+              }
+            }
+          }
+        }
       }
       if (l === 0) {
         if (next >= parent.length) parent = growInt32(parent, next + 1);
         parent[next] = next;
         l = next++;
       }
-      labels[p] = l;
+      labels.fill(l, rowP + start, rowP + x);
+      if (runs >= runRow.length) {
+        runRow = growInt32(runRow, runs + 1);
+        runX0 = growInt32(runX0, runs + 1);
+        runX1 = growInt32(runX1, runs + 1);
+        runLabel = growInt32(runLabel, runs + 1);
+      }
+      runRow[runs] = y;
+      runX0[runs] = start;
+      runX1[runs] = x;
+      runLabel[runs] = l;
+      runs++;
     }
   }
 
-  // Resolve: union always hangs the larger root under the smaller, so parent[l] < l for non-roots
-  // and one forward pass numbers the regions in raster order of their first pixel.
+  // Resolve: parent[id] < id for non-roots, so one forward pass numbers the parts in raster
+  // order of their first pixel (the first run of each root comes first).
   const final = new Int32Array(next);
   let count = 0;
   for (let l = 1; l < next; l++) {
@@ -170,44 +238,46 @@ function labelRegions(
   }
   const values = new Float64Array(count + 1);
   const pixelCounts = new Float64Array(count + 1);
-  const bounds = new Int32Array((count + 1) * 4); // minX, minY, maxX, maxY per region
+  const bounds = new Int32Array((count + 1) * 4);
   for (let c = 1; c <= count; c++) {
     bounds[c * 4] = width;
     bounds[c * 4 + 1] = height;
     bounds[c * 4 + 2] = -1;
     bounds[c * 4 + 3] = -1;
   }
-  for (let y = 0; y < height; y++) {
-    let p = (y + 1) * W + 1;
-    for (let x = 0; x < width; x++, p++) {
-      const l = labels[p] as number;
-      if (l === 0) continue;
-      const c = final[l] as number;
-      labels[p] = c;
-      if (pixelCounts[c] === 0) values[c] = data[y * width + x] as number;
-      pixelCounts[c] = (pixelCounts[c] as number) + 1;
-      const b = c * 4;
-      if (x < (bounds[b] as number)) bounds[b] = x;
-      if (x > (bounds[b + 2] as number)) bounds[b + 2] = x;
-      if (bounds[b + 1] === height) bounds[b + 1] = y;
-      bounds[b + 3] = y;
-    }
+  for (let k = 0; k < runs; k++) {
+    const c = final[runLabel[k] as number] as number;
+    const y = runRow[k] as number;
+    const x0 = runX0[k] as number;
+    const x1 = runX1[k] as number;
+    runLabel[k] = c;
+    labels.fill(c, (y + 1) * W + 1 + x0, (y + 1) * W + 1 + x1);
+    if (pixelCounts[c] === 0) values[c] = data[y * width + x0] as number;
+    pixelCounts[c] = (pixelCounts[c] as number) + (x1 - x0);
+    const b = c * 4;
+    if (x0 < (bounds[b] as number)) bounds[b] = x0;
+    if (x1 - 1 > (bounds[b + 2] as number)) bounds[b + 2] = x1 - 1;
+    if (bounds[b + 1] === height) bounds[b + 1] = y;
+    bounds[b + 3] = y;
   }
-  return { labels, count, values, pixelCounts, bounds };
+  return {
+    labels,
+    runs: { count: runs, row: runRow, x0: runX0, x1: runX1, label: runLabel },
+    count,
+    values,
+    pixelCounts,
+    bounds,
+  };
 }
 
 /**
  * Groups 4-connected parts into 8-connected regions: parts of equal value whose pixels touch
- * diagonally are joined. Returns region ids per part (index 1..count), numbered 1.. in raster
- * order of each region's first pixel.
+ * diagonally are joined. Only a run's two outer diagonals can reach another part (the pixels
+ * diagonal to its inner pixels are directly above a pixel of the run). Returns region ids per
+ * part (index 1..count), numbered 1.. in raster order of each region's first pixel.
  */
-function regionsOf8(
-  data: Sample,
-  labels: Int32Array,
-  width: number,
-  height: number,
-  count: number,
-): Int32Array {
+function regionsOf8(data: Sample, lab: Labelling, width: number): Int32Array {
+  const { labels, runs, count } = lab;
   const W = width + 2;
   const parent = new Int32Array(count + 1);
   for (let c = 0; c <= count; c++) parent[c] = c;
@@ -219,22 +289,21 @@ function regionsOf8(
     }
     return a;
   };
-  for (let y = 1; y < height; y++) {
-    let p = (y + 1) * W + 1;
-    let i = y * width;
-    for (let x = 0; x < width; x++, p++, i++) {
-      const c = labels[p] as number;
-      if (c === 0) continue;
-      const v = data[i] as number;
-      for (let side = 0; side < 2; side++) {
-        const q = side === 0 ? p - W - 1 : p - W + 1;
-        const d = labels[q] as number;
-        if (d === 0 || d === c || data[side === 0 ? i - width - 1 : i - width + 1] !== v) continue;
-        const ra = find(c);
-        const rb = find(d);
-        if (ra < rb) parent[rb] = ra;
-        else if (rb < ra) parent[ra] = rb;
-      }
+  for (let k = 0; k < runs.count; k++) {
+    const y = runs.row[k] as number;
+    if (y === 0) continue;
+    const c = runs.label[k] as number;
+    const x0 = runs.x0[k] as number;
+    const x1 = runs.x1[k] as number;
+    const v = data[y * width + x0] as number;
+    for (const x of [x0 - 1, x1]) {
+      if (x < 0 || x >= width) continue;
+      const d = labels[y * W + 1 + x] as number; // pixel (x, y - 1) on the padded grid
+      if (d === 0 || d === c || data[(y - 1) * width + x] !== v) continue;
+      const ra = find(c);
+      const rb = find(d);
+      if (ra < rb) parent[rb] = ra;
+      else if (rb < ra) parent[ra] = rb;
     }
   }
   const region = new Int32Array(count + 1);
@@ -280,8 +349,9 @@ export function polygonizePixels(
   const ox = win?.x0 ?? 0;
   const oy = win?.y0 ?? 0;
 
-  const { labels, count, values, pixelCounts, bounds } = labelRegions(data, width, height, options);
-  const region = c === 8 ? regionsOf8(data, labels, width, height, count) : null;
+  const lab = labelRegions(data, width, height, options);
+  const { labels, runs, count, values, pixelCounts, bounds } = lab;
+  const region = c === 8 ? regionsOf8(data, lab, width) : null;
   const W = width + 2;
   const visited = new Uint8Array(labels.length);
   const rings: Int32Array[][] = new Array<Int32Array[]>(count + 1);
@@ -292,11 +362,12 @@ export function polygonizePixels(
   const aheadRight = [0, -1, -W - 1, -W];
   const step = [1, W, -1, -W];
 
-  for (let y = 0; y < height; y++) {
-    let p = (y + 1) * W + 1;
-    for (let x = 0; x < width; x++, p++) {
-      const part = labels[p] as number;
-      if (part === 0 || labels[p - W] === part || visited[p] === 1) continue;
+  for (let k = 0; k < runs.count; k++) {
+    const y = runs.row[k] as number;
+    const part = runs.label[k] as number;
+    const x1 = runs.x1[k] as number;
+    for (let x = runs.x0[k] as number, p = (y + 1) * W + 1 + x; x < x1; x++, p++) {
+      if (labels[p - W] === part || visited[p] === 1) continue;
       // Trace from vertex (x, y), having just walked west along the top edge of pixel (x, y).
       // Where the part's pixels touch diagonally (ahead-right in, ahead-left out) the walker
       // turns right, through the vertex. For a 4-connected part those two pixels are joined
