@@ -1,5 +1,13 @@
 import type { Command } from "commander";
 import { registerInfoCommand } from "./info.js";
+import { registerTrainCommand } from "./train.js";
+import { registerEvaluateModelCommand } from "./evaluate-model.js";
+import { registerClassifyCommand } from "./classify.js";
 
 /** Every subcommand's registration function; add new commands here. */
-export const commands: Array<(program: Command) => void> = [registerInfoCommand];
+export const commands: Array<(program: Command) => void> = [
+  registerInfoCommand,
+  registerTrainCommand,
+  registerEvaluateModelCommand,
+  registerClassifyCommand,
+];

@@ -1,0 +1,303 @@
+/**
+ * Classifying a GeoTIFF window by window: a class map (uint8 land-cover codes, 0 = no data) and
+ * per-class probabilities (uint8, 0–255 for 0–1) as GeoTIFFs on the image's grid.
+ *
+ * The image is processed in full-width strips (the writer takes rows in order), each strip in
+ * column windows read with a halo of context so the features match a whole-image computation;
+ * only one strip of outputs is held in memory. Inside a window everything is tensor ops: DN to
+ * reflectance, nodata mask, features, head, argmax, quantisation.
+ */
+import path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { LAND_COVER_CLASSES, NODATA_CLASS_CODE } from "../core/land-cover.js";
+import type { PixelWindow, TypedSamples } from "../core/raster-types.js";
+import { openGeoTiffWriter, type GeoTiffWriter } from "../ingest/geotiff-writer.js";
+import type { RasterSource } from "../ingest/raster-source-types.js";
+import type { SensorProfile } from "../ingest/sensor-profile.js";
+import type { Classifier } from "./classifier.js";
+import { BandMismatchError } from "./errors.js";
+import { featureHalo, pyramidCell, type BandRole } from "./features.js";
+
+/** How the model's bands are found in a raster of a given profile. */
+export interface BandBinding {
+  /** 0-based file band index per model band, in the model's band order. */
+  readonly fileBands: readonly number[];
+  readonly scale: readonly number[];
+  readonly offset: readonly number[];
+  /** DN meaning no data per the profile (in addition to the raster's own), or null. */
+  readonly profileNodata: number | null;
+}
+
+/**
+ * Binds the model's input bands to a raster through its sensor profile. The raster must have the
+ * profile's band count and the profile every band the model reads; otherwise
+ * {@link BandMismatchError}.
+ */
+export function bindBands(
+  classifier: Classifier,
+  profile: SensorProfile,
+  raster: { readonly source: string; readonly bandCount: number },
+): BandBinding {
+  const want = classifier.meta.features.bands;
+  const have = profile.bands.map((b) => b.name);
+  if (raster.bandCount !== profile.bandCount) {
+    throw new BandMismatchError(
+      raster.source,
+      want,
+      have,
+      `the image has ${raster.bandCount} bands but sensor profile "${profile.id}" describes ${profile.bandCount}`,
+    );
+  }
+  const bands = want.map((role: BandRole) => {
+    const b = profile.bands.find((x) => x.name === role);
+    if (!b) {
+      throw new BandMismatchError(
+        raster.source,
+        want,
+        have,
+        `sensor profile "${profile.id}" has no ${role} band, which model ${classifier.meta.modelId} reads`,
+      );
+    }
+    return b;
+  });
+  return {
+    fileBands: bands.map((b) => b.index),
+    scale: bands.map((b) => b.scale),
+    offset: bands.map((b) => b.offset),
+    profileNodata: profile.nodata,
+  };
+}
+
+/** Outputs of one window: class codes and probability planes, row-major over the core window. */
+export interface WindowResult {
+  readonly width: number;
+  readonly height: number;
+  /** Land-cover codes (see src/core/land-cover.ts), 0 where any input band is no data. */
+  readonly classMap: Uint8Array;
+  /** One plane per model class (classifier.classes order), round(p × 255); 0 where no data. */
+  readonly probabilities: Uint8Array[];
+  /** Pixels per land-cover code (index = code). */
+  readonly codeCounts: Int32Array;
+}
+
+/**
+ * Classifies one block of raw samples. `bands` are row-major arrays of `width × height` DN in the
+ * model's band order; the core window (what is returned) is `core`, in the block's own pixel
+ * coordinates. The block is mirror-padded up to a multiple of the pyramid cell; the caller makes
+ * the block's origin a multiple of the cell in the image so features align across windows.
+ */
+export function classifyBlock(
+  classifier: Classifier,
+  bands: readonly TypedSamples[],
+  width: number,
+  height: number,
+  binding: BandBinding,
+  rasterNodata: number | null,
+  core: PixelWindow,
+): WindowResult {
+  const cell = pyramidCell(classifier.meta.features);
+  const padW = (cell - (width % cell)) % cell;
+  const padH = (cell - (height % cell)) % cell;
+  const cw = core.x1 - core.x0;
+  const ch = core.y1 - core.y0;
+  const nc = classifier.classes.length;
+  const codes = tf.tensor1d(classifier.classCodes, "int32");
+  const [classT, probT, countT] = tf.tidy(() => {
+    const raw = tf.stack(
+      bands.map((b) => tf.tensor2d(b instanceof Float32Array ? b : new Float32Array(b), [height, width])),
+    ) as tf.Tensor3D;
+    let bad = tf.any(tf.isNaN(raw), 0);
+    for (const nd of [rasterNodata, binding.profileNodata]) {
+      if (nd !== null && !Number.isNaN(nd)) bad = tf.logicalOr(bad, tf.any(tf.equal(raw, nd), 0));
+    }
+    const scale = tf.tensor3d([...binding.scale], [bands.length, 1, 1]);
+    const offset = tf.tensor3d([...binding.offset], [bands.length, 1, 1]);
+    let x = tf.add(tf.mul(raw, scale), offset) as tf.Tensor3D;
+    x = tf.where(tf.expandDims(bad, 0).tile([bands.length, 1, 1]), tf.zerosLike(x), x);
+    if (padW > 0 || padH > 0) {
+      // Symmetric padding needs the pad to be no larger than the image; fall back to edge zeros.
+      const mode = padW <= width && padH <= height ? "symmetric" : null;
+      const pads: Array<[number, number]> = [
+        [0, 0],
+        [0, padH],
+        [0, padW],
+      ];
+      x = mode ? tf.mirrorPad(x, pads, mode) : tf.pad(x, pads);
+    }
+    const probs = classifier.probabilities(x).reshape([height + padH, width + padW, nc]);
+    const probCore = tf.slice(probs, [core.y0, core.x0, 0], [ch, cw, nc]);
+    const badCore = tf.slice(bad, [core.y0, core.x0], [ch, cw]);
+    const predicted = tf.gather(codes as tf.Tensor, tf.argMax(probCore, 2));
+    const cls = tf.where(badCore, tf.fill([ch, cw], NODATA_CLASS_CODE, "int32"), predicted);
+    const q = tf.where(
+      tf.expandDims(badCore, 2).tile([1, 1, nc]),
+      tf.zerosLike(probCore),
+      tf.round(tf.mul(probCore, 255)),
+    );
+    const counts = tf.bincount(cls.reshape([-1]) as tf.Tensor1D, tf.tensor1d([], "int32"), 256);
+    return [cls, tf.transpose(q, [2, 0, 1]).asType("int32"), counts];
+  });
+  codes.dispose();
+  // Typed-array constructors convert natively (no per-pixel JavaScript).
+  const classMap = new Uint8Array(classT.dataSync() as Int32Array);
+  const qd = probT.dataSync() as Int32Array;
+  const codeCounts = new Int32Array(countT.dataSync() as Int32Array);
+  tf.dispose([classT, probT, countT]);
+  const plane = cw * ch;
+  const probabilities = Array.from(
+    { length: nc },
+    (_, c) => new Uint8Array(qd.subarray(c * plane, (c + 1) * plane)),
+  );
+  return { width: cw, height: ch, classMap, probabilities, codeCounts };
+}
+
+export interface ClassifyRasterOptions {
+  readonly profile: SensorProfile;
+  /** Output folder; files are <stem>.class.tif and <stem>.prob.tif. */
+  readonly outDir: string;
+  /** Output file stem; default the image's file name without extension. */
+  readonly stem?: string;
+  /**
+   * Rows per strip and columns per window (multiples of the pyramid cell). Bigger windows waste
+   * less on halos but need more memory (about 250 bytes per pixel of window).
+   */
+  readonly stripRows?: number;
+  readonly windowColumns?: number;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (rowsDone: number, rows: number) => void;
+}
+
+export interface ClassifyRasterResult {
+  readonly classMapPath: string;
+  readonly probabilitiesPath: string;
+  readonly pixels: number;
+  readonly nodataPixels: number;
+  /** Pixels per land-cover code. */
+  readonly classCounts: Record<number, number>;
+  readonly seconds: number;
+}
+
+/** Default strip and window sizes, chosen by bench/classify.bench.ts (wasm, 2 cores). */
+export const DEFAULT_STRIP_ROWS = 256;
+export const DEFAULT_WINDOW_COLUMNS = 512;
+
+function roundToCell(v: number, cell: number): number {
+  return Math.max(cell, Math.round(v / cell) * cell);
+}
+
+/**
+ * Classifies every pixel of `source` and writes the class map and probabilities beside each other
+ * on the image's grid (same size, affine and CRS).
+ */
+export async function classifyRaster(
+  classifier: Classifier,
+  source: RasterSource,
+  options: ClassifyRasterOptions,
+): Promise<ClassifyRasterResult> {
+  const t0 = performance.now();
+  const binding = bindBands(classifier, options.profile, source);
+  const spec = classifier.meta.features;
+  const cell = pyramidCell(spec);
+  const halo = featureHalo(spec);
+  const stripRows = roundToCell(options.stripRows ?? DEFAULT_STRIP_ROWS, cell);
+  const windowCols = roundToCell(options.windowColumns ?? DEFAULT_WINDOW_COLUMNS, cell);
+  const { width, height } = source;
+  const stem = options.stem ?? path.basename(source.source).replace(/\.[^.]+$/, "");
+  const classMapPath = path.join(options.outDir, `${stem}.class.tif`);
+  const probabilitiesPath = path.join(options.outDir, `${stem}.prob.tif`);
+  const common = {
+    width,
+    height,
+    affine: source.affine,
+    crs: source.crs,
+    sampleType: "uint8" as const,
+    metadata: { model_id: classifier.meta.modelId, source: path.basename(source.source) },
+  };
+  const colours = Array.from(
+    { length: 256 },
+    (_, v) => LAND_COVER_CLASSES.find((c) => c.code === v)?.colour ?? { r: 0, g: 0, b: 0 },
+  );
+  const writers: GeoTiffWriter[] = [];
+  try {
+    const classWriter = await openGeoTiffWriter(classMapPath, {
+      ...common,
+      bandCount: 1,
+      nodata: NODATA_CLASS_CODE,
+      bandDescriptions: ["land cover class code"],
+      colorTable: colours,
+      metadata: {
+        ...common.metadata,
+        classes: LAND_COVER_CLASSES.map((c) => `${c.code}=${c.id}`).join(","),
+      },
+    });
+    writers.push(classWriter);
+    const probWriter = await openGeoTiffWriter(probabilitiesPath, {
+      ...common,
+      bandCount: classifier.classes.length,
+      predictor: true,
+      bandDescriptions: classifier.classes.map((c) => `p(${c})`),
+      bandMetadata: classifier.classes.map((c, i) => ({
+        class_id: c,
+        class_code: String(classifier.classCodes[i]),
+        scale: String(1 / 255),
+      })),
+    });
+    writers.push(probWriter);
+    const nc = classifier.classes.length;
+    const classCounts: Record<number, number> = {};
+    let nodataPixels = 0;
+    for (let y0 = 0; y0 < height; y0 += stripRows) {
+      options.signal?.throwIfAborted();
+      const y1 = Math.min(height, y0 + stripRows);
+      const sh = y1 - y0;
+      const classStrip = new Uint8Array(width * sh);
+      const probStrips = Array.from({ length: nc }, () => new Uint8Array(width * sh));
+      for (let x0 = 0; x0 < width; x0 += windowCols) {
+        const x1 = Math.min(width, x0 + windowCols);
+        const read: PixelWindow = {
+          x0: Math.max(0, x0 - halo),
+          y0: Math.max(0, y0 - halo),
+          x1: Math.min(width, x1 + halo),
+          y1: Math.min(height, y1 + halo),
+        };
+        const block = await source.read(read, {
+          bands: binding.fileBands,
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
+        const r = classifyBlock(classifier, block.bands, block.width, block.height, binding, block.nodata, {
+          x0: x0 - read.x0,
+          y0: y0 - read.y0,
+          x1: x1 - read.x0,
+          y1: y1 - read.y0,
+        });
+        r.codeCounts.forEach((n, code) => {
+          if (n > 0) classCounts[code] = (classCounts[code] ?? 0) + n;
+        });
+        for (let y = 0; y < sh; y++) {
+          const dst = y * width + x0;
+          classStrip.set(r.classMap.subarray(y * r.width, (y + 1) * r.width), dst);
+          r.probabilities.forEach((p, c) =>
+            (probStrips[c] as Uint8Array).set(p.subarray(y * r.width, (y + 1) * r.width), dst),
+          );
+        }
+      }
+      nodataPixels = classCounts[NODATA_CLASS_CODE] ?? 0;
+      await classWriter.writeRows(y0, [classStrip]);
+      await probWriter.writeRows(y0, probStrips);
+      options.onProgress?.(y1, height);
+    }
+    await classWriter.finish();
+    await probWriter.finish();
+    return {
+      classMapPath,
+      probabilitiesPath,
+      pixels: width * height,
+      nodataPixels,
+      classCounts,
+      seconds: (performance.now() - t0) / 1000,
+    };
+  } catch (e) {
+    for (const w of writers) await w.abort();
+    throw e;
+  }
+}

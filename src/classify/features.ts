@@ -1,0 +1,296 @@
+/**
+ * The classifier's features, and the fast way to apply the first dense layer to them.
+ *
+ * A pixel's feature vector has two parts:
+ * - **pixel patch**: the 3×3 neighbourhood of the per-pixel channels (the bands and the
+ *   normalised-difference indices they allow), 9 × Cp values;
+ * - **context pyramid**: for each level k = 1..K, channels computed on 2^k × 2^k cells (band means,
+ *   band standard deviations, indices of the means), upsampled back to full resolution by a chain
+ *   of ×2 bilinear resizes, Cl values per level.
+ *
+ * For training the features are computed explicitly ({@link explicitFeatures}, [n, F]) and a dense
+ * head is fitted on them (the wasm backend cannot train convolutions). For inference the first
+ * dense layer is applied without ever materialising F channels per pixel
+ * ({@link firstLayerPreActivation}): its patch rows are exactly a 3×3 convolution kernel, and since
+ * upsampling is linear, each level's rows are applied at that level's coarse resolution and the
+ * results summed up the pyramid. Same numbers, a fraction of the work.
+ *
+ * Layout: images are planar [bands, H, W] (what raster reads return), processed channel-as-batch
+ * ([C, H, W, 1]) because the wasm backend concatenates along the first axis with one copy per
+ * tensor but along the last with one copy per pixel.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { z } from "zod";
+
+/** Band roles the feature extractor knows. The model's input lists which it reads, in order. */
+export const BAND_ROLES = ["blue", "green", "red", "nir", "swir1", "swir2"] as const;
+export type BandRole = (typeof BAND_ROLES)[number];
+
+export const featureSpecSchema = z
+  .object({
+    /** Bands the model reads, in input order. */
+    bands: z.array(z.enum(BAND_ROLES)).min(1),
+    /**
+     * Context pyramid levels. Level k summarises 2^k × 2^k cells; 5 levels see ~64 px around a
+     * pixel (~250 m on GID). More levels: wider context, wider halo between windows.
+     */
+    pyramidLevels: z.number().int().min(1).max(7),
+    /**
+     * Adds edge density per level: the mean Sobel gradient magnitude of brightness over each cell.
+     * Separates built-up (many edges) from fields of the same colour; costs one full-resolution
+     * filter pass.
+     */
+    edges: z.boolean().default(false),
+  })
+  .strict();
+
+export type FeatureSpec = z.infer<typeof featureSpecSchema>;
+
+/** The spec of the shipped RGB model. */
+export const RGB_FEATURE_SPEC: FeatureSpec = {
+  bands: ["red", "green", "blue"],
+  pyramidLevels: 5,
+  edges: true,
+};
+
+/** Normalised-difference indices the bands allow: (a - b) / (a + b). */
+export function indexPairs(bands: readonly BandRole[]): Array<{ name: string; a: BandRole; b: BandRole }> {
+  const has = (r: BandRole): boolean => bands.includes(r);
+  const pairs: Array<{ name: string; a: BandRole; b: BandRole }> = [];
+  if (has("nir") && has("red")) pairs.push({ name: "ndvi", a: "nir", b: "red" });
+  if (has("nir") && has("green")) pairs.push({ name: "ndwi", a: "green", b: "nir" });
+  if (has("swir1") && has("nir")) pairs.push({ name: "ndbi", a: "swir1", b: "nir" });
+  if (has("swir1") && has("green")) pairs.push({ name: "mndwi", a: "green", b: "swir1" });
+  // Visible-band chroma; for RGB-only sensors these stand in for vegetation/water indices.
+  if (has("green") && has("red")) pairs.push({ name: "gr", a: "green", b: "red" });
+  if (has("blue") && has("red")) pairs.push({ name: "br", a: "blue", b: "red" });
+  return pairs;
+}
+
+/** Per-pixel channels that enter the 3×3 patch. */
+export function pixelChannelNames(spec: FeatureSpec): string[] {
+  return [...spec.bands, ...indexPairs(spec.bands).map((p) => p.name)];
+}
+
+/** Channels each pyramid level contributes. */
+export function levelChannelNames(spec: FeatureSpec): string[] {
+  return [
+    ...spec.bands.map((b) => `mean_${b}`),
+    ...spec.bands.map((b) => `std_${b}`),
+    ...indexPairs(spec.bands).map((p) => p.name),
+    ...(spec.edges ? ["edges"] : []),
+  ];
+}
+
+const PATCH_OFFSETS = [-1, 0, 1];
+
+/** Names of the explicit features in column order (patch by channel, then dy, dx; then levels). */
+export function featureNames(spec: FeatureSpec): string[] {
+  const names: string[] = [];
+  for (const c of pixelChannelNames(spec)) {
+    for (const dy of PATCH_OFFSETS) for (const dx of PATCH_OFFSETS) names.push(`${c}[${dy},${dx}]`);
+  }
+  for (let k = 1; k <= spec.pyramidLevels; k++)
+    for (const c of levelChannelNames(spec)) names.push(`${c}@${k}`);
+  return names;
+}
+
+export function featureCount(spec: FeatureSpec): number {
+  return 9 * pixelChannelNames(spec).length + spec.pyramidLevels * levelChannelNames(spec).length;
+}
+
+/** The coarsest pyramid cell in pixels; window sizes and origins are multiples of it. */
+export function pyramidCell(spec: FeatureSpec): number {
+  return 2 ** spec.pyramidLevels;
+}
+
+/**
+ * Pixels of context each side of a window that the features depend on: the ×2 bilinear chain
+ * reaches about 1.5 coarse cells, rounded up to whole cells so windows stay aligned.
+ */
+export function featureHalo(spec: FeatureSpec): number {
+  return 2 * pyramidCell(spec);
+}
+
+const EPS = 1e-3;
+
+function normalisedDifference(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  return tf.div(tf.sub(a, b), tf.add(tf.add(a, b), EPS));
+}
+
+function checkInput(planar: tf.Tensor3D, spec: FeatureSpec): void {
+  const [c, h, w] = planar.shape;
+  const cell = pyramidCell(spec);
+  if (c !== spec.bands.length) {
+    throw new RangeError(`features: input has ${c} bands, the spec reads ${spec.bands.length}`);
+  }
+  if (h % cell !== 0 || w % cell !== 0) {
+    throw new RangeError(`features: ${w}×${h} is not a multiple of the pyramid cell ${cell}`);
+  }
+}
+
+function bandRows(planar: tf.Tensor, spec: FeatureSpec, role: BandRole): tf.Tensor {
+  const i = spec.bands.indexOf(role);
+  const [, ...rest] = planar.shape;
+  return tf.slice(planar, [i, ...rest.map(() => 0)], [1, ...rest]);
+}
+
+/** Per-pixel channels, [Cp, H, W, 1]. */
+function pixelChannels(planar: tf.Tensor3D, spec: FeatureSpec): tf.Tensor4D {
+  const [c, h, w] = planar.shape;
+  const x = planar.reshape([c, h, w, 1]);
+  const idx = indexPairs(spec.bands).map((p) =>
+    normalisedDifference(bandRows(x, spec, p.a), bandRows(x, spec, p.b)),
+  );
+  return (idx.length > 0 ? tf.concat([x, ...idx], 0) : x) as tf.Tensor4D;
+}
+
+/** Level channels for k = 1..K, each [Cl, H/2^k, W/2^k, 1]. */
+function levelChannels(planar: tf.Tensor3D, spec: FeatureSpec): tf.Tensor4D[] {
+  const [c, h, w] = planar.shape;
+  const x = planar.reshape([c, h, w, 1]) as tf.Tensor4D;
+  const base: tf.Tensor4D[] = [x, tf.square(x)];
+  if (spec.edges) {
+    const brightness = tf.mean(x, 0, true) as tf.Tensor4D;
+    const sobel = tf.tensor4d([-1, -1, 0, -2, 1, -1, -2, 0, 0, 0, 2, 0, -1, 1, 0, 2, 1, 1], [3, 3, 1, 2]);
+    const g = tf.depthwiseConv2d(brightness, sobel, 1, "same");
+    base.push(tf.sqrt(tf.add(tf.sum(tf.square(g), 3, true), 1e-8)) as tf.Tensor4D);
+  }
+  let level = tf.concat(base, 0) as tf.Tensor4D;
+  const out: tf.Tensor4D[] = [];
+  const pairs = indexPairs(spec.bands);
+  for (let k = 1; k <= spec.pyramidLevels; k++) {
+    level = tf.avgPool(level, 2, 2, "valid");
+    const [, hk, wk] = level.shape;
+    const mean = tf.slice(level, [0, 0, 0, 0], [c, hk, wk, 1]);
+    const m2 = tf.slice(level, [c, 0, 0, 0], [c, hk, wk, 1]);
+    const std = tf.sqrt(tf.add(tf.relu(tf.sub(m2, tf.square(mean))), 1e-6));
+    const idx = pairs.map((p) => normalisedDifference(bandRows(mean, spec, p.a), bandRows(mean, spec, p.b)));
+    const edges = spec.edges ? [tf.slice(level, [2 * c, 0, 0, 0], [1, hk, wk, 1])] : [];
+    out.push(tf.concat([mean, std, ...idx, ...edges], 0) as tf.Tensor4D);
+  }
+  return out;
+}
+
+/** Doubles the spatial size of [C, h, w, 1] (or [1, h, w, C]) bilinearly with half-pixel centres. */
+function up2(t: tf.Tensor4D): tf.Tensor4D {
+  const [, h, w] = t.shape;
+  return tf.image.resizeBilinear(t, [2 * h, 2 * w], false, true);
+}
+
+/**
+ * The explicit feature matrix of one image (or of some of its pixels), for training and for
+ * checking the fast path.
+ *
+ * @param planar [bands, H, W] float32 in model input units (e.g. 8-bit DN / 255), bands in
+ *   `spec.bands` order; H and W multiples of {@link pyramidCell}.
+ * @param pixels row-major pixel indices (y · W + x) to keep; all pixels when omitted.
+ * @returns [pixels, featureCount(spec)] float32. Tidy.
+ */
+export function explicitFeatures(planar: tf.Tensor3D, spec: FeatureSpec, pixels?: tf.Tensor1D): tf.Tensor2D {
+  checkInput(planar, spec);
+  return tf.tidy(() => {
+    const [, h, w] = planar.shape;
+    const n = h * w;
+    const px = pixelChannels(planar, spec);
+    const cp = px.shape[0];
+    const pxNhwc = tf.transpose(px.reshape([cp, n])).reshape([1, h, w, cp]) as tf.Tensor4D;
+    // One-hot 3×3 kernels: depthwise output channel c·9 + s is channel c shifted by patch offset s.
+    const eye = tf
+      .oneHot(tf.range(0, 9, 1, "int32"), 9)
+      .toFloat()
+      .reshape([3, 3, 1, 9]);
+    const patch = tf.depthwiseConv2d(pxNhwc, tf.tile(eye, [1, 1, cp, 1]) as tf.Tensor4D, 1, "same");
+    let patchRows = patch.reshape([n, 9 * cp]);
+    const blocks: tf.Tensor2D[] = [];
+    levelChannels(planar, spec).forEach((lv, i) => {
+      let up = lv;
+      for (let k = i + 1; k >= 1; k--) up = up2(up);
+      blocks.push(up.reshape([lv.shape[0], n]));
+    });
+    let levelCols = tf.concat(blocks, 0);
+    if (pixels) {
+      patchRows = tf.gather(patchRows, pixels);
+      levelCols = tf.gather(levelCols, pixels, 1);
+    }
+    return tf.concat([patchRows, tf.transpose(levelCols)], 1) as tf.Tensor2D;
+  });
+}
+
+/** The first dense layer's weights split for {@link firstLayerPreActivation}. Owned tensors. */
+export interface SplitFirstLayer {
+  /** [3, 3, Cp, units]: the patch rows as a convolution kernel. */
+  readonly patchKernel: tf.Tensor4D;
+  /** Per level k = 1..K: [units, Cl], the level rows transposed. */
+  readonly levelWeights: readonly tf.Tensor2D[];
+  readonly bias: tf.Tensor1D;
+  readonly units: number;
+}
+
+/** Splits a first dense layer (kernel [F, units], bias [units]) by feature group. */
+export function splitFirstLayer(kernel: tf.Tensor2D, bias: tf.Tensor1D, spec: FeatureSpec): SplitFirstLayer {
+  const [f, units] = kernel.shape;
+  if (f !== featureCount(spec)) {
+    throw new RangeError(`first layer has ${f} inputs, the feature spec makes ${featureCount(spec)}`);
+  }
+  const cp = pixelChannelNames(spec).length;
+  const cl = levelChannelNames(spec).length;
+  return tf.tidy(() => {
+    // Patch rows are ordered (channel, dy, dx); a conv kernel is [dy, dx, channel, out].
+    const patchKernel = tf
+      .transpose(tf.slice(kernel, [0, 0], [9 * cp, units]).reshape([cp, 9, units]), [1, 0, 2])
+      .reshape([3, 3, cp, units]) as tf.Tensor4D;
+    const levelWeights = Array.from({ length: spec.pyramidLevels }, (_, i) =>
+      tf.transpose(tf.slice(kernel, [9 * cp + i * cl, 0], [cl, units])),
+    ) as tf.Tensor2D[];
+    return { patchKernel, levelWeights, bias: tf.clone(bias), units };
+  });
+}
+
+export function disposeSplitFirstLayer(s: SplitFirstLayer): void {
+  tf.dispose([s.patchKernel, ...s.levelWeights, s.bias]);
+}
+
+/**
+ * The first dense layer applied to the features of an image, without materialising them:
+ * equals explicitFeatures(planar) · kernel + bias up to float rounding.
+ *
+ * @param planar as for {@link explicitFeatures}.
+ * @returns [1, H, W, units] pre-activation. Tidy.
+ */
+export function firstLayerPreActivation(
+  planar: tf.Tensor3D,
+  spec: FeatureSpec,
+  layer: SplitFirstLayer,
+): tf.Tensor4D {
+  checkInput(planar, spec);
+  return tf.tidy(() => {
+    const [, h, w] = planar.shape;
+    const n = h * w;
+    const px = pixelChannels(planar, spec);
+    const cp = px.shape[0];
+    const pxNhwc = tf.transpose(px.reshape([cp, n])).reshape([1, h, w, cp]) as tf.Tensor4D;
+    const local = tf.fused.conv2d({
+      x: pxNhwc,
+      filter: layer.patchKernel,
+      strides: 1,
+      pad: "same",
+      bias: layer.bias,
+    });
+    const levels = levelChannels(planar, spec);
+    // Sum the projected levels from the coarsest down, upsampling ×2 between levels, channel-as-batch.
+    let acc: tf.Tensor4D | null = null;
+    for (let i = levels.length - 1; i >= 0; i--) {
+      const lv = levels[i] as tf.Tensor4D;
+      const [cl, hk, wk] = lv.shape;
+      const proj = tf
+        .matMul(layer.levelWeights[i] as tf.Tensor2D, lv.reshape([cl, hk * wk]))
+        .reshape([layer.units, hk, wk, 1]) as tf.Tensor4D;
+      acc = acc === null ? proj : (tf.add(up2(acc), proj) as tf.Tensor4D);
+    }
+    if (acc === null) return local;
+    const [, h1, w1] = acc.shape;
+    const accNhwc = tf.transpose(acc.reshape([layer.units, h1 * w1])).reshape([1, h1, w1, layer.units]);
+    return tf.add(local, up2(accNhwc as tf.Tensor4D)) as tf.Tensor4D;
+  });
+}

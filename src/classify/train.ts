@@ -1,0 +1,140 @@
+/**
+ * Training a classifier from labelled images: split by image (seeded, stratified by folder),
+ * class-balanced pixel sampling, features computed once, dense head fitted, standardisation folded
+ * into the first layer, evaluation on every pixel of the validation images.
+ */
+import { z } from "zod";
+import { LAND_COVER_IDS } from "../core/land-cover.js";
+import { Classifier, CLASSIFIER_FORMAT, type ClassifierMeta } from "./classifier.js";
+import { TrainingDataError } from "./errors.js";
+import { evaluateClassifier, type EvaluationResult } from "./evaluate.js";
+import { featureCount, featureSpecSchema } from "./features.js";
+import { buildHead, foldStandardisation, trainHead, type EpochReport } from "./head.js";
+import { sampleFeatures, splitByImage, type LabelledImage } from "./labelled-image.js";
+
+export const trainConfigSchema = z
+  .object({
+    modelId: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/),
+    /** Output classes, in probability-channel order. */
+    classes: z
+      .array(z.enum(LAND_COVER_IDS))
+      .min(2)
+      .default(["cropland", "orchard", "trees", "grass", "turf", "water", "pond", "built_up"]),
+    features: featureSpecSchema,
+    /** Hidden layer widths. The first dominates inference cost (it runs as a 3×3 convolution). */
+    hidden: z.array(z.number().int().positive()).min(1).default([48, 32]),
+    epochs: z.number().int().positive().default(5),
+    batchSize: z.number().int().positive().default(512),
+    learningRate: z.number().positive().default(3e-3),
+    /** Learning-rate factor per epoch. */
+    decay: z.number().positive().max(1).default(0.7),
+    /** Training pixels sampled over all training images. More: slower, slightly better. */
+    samples: z.number().int().positive().default(400_000),
+    /** Class balancing exponent (0 equal per label, 1 natural frequencies). */
+    balancePower: z.number().min(0).max(1).default(0.5),
+    /** Share of images (per folder) held out for validation. */
+    validationFraction: z.number().min(0).max(0.9).default(0.2),
+    /** Pixels sampled from validation images for the per-epoch accuracy shown while training. */
+    validationSamples: z.number().int().positive().default(50_000),
+    seed: z.number().int().default(1),
+    /** Ground resolution of the training imagery in metres (recorded in the model). */
+    groundResolutionM: z.number().positive(),
+    /** What the input values mean, for the model card. */
+    inputDescription: z.string(),
+  })
+  .strict();
+
+export type TrainConfig = z.infer<typeof trainConfigSchema>;
+export type TrainConfigInput = z.input<typeof trainConfigSchema>;
+
+export interface TrainHooks {
+  readonly onStage?: (stage: "sampling" | "training" | "evaluating", done: number, total: number) => void;
+  readonly onEpoch?: (r: EpochReport) => void;
+}
+
+export interface TrainResult {
+  readonly classifier: Classifier;
+  readonly config: TrainConfig;
+  readonly trainIds: readonly string[];
+  readonly validationIds: readonly string[];
+  readonly history: readonly EpochReport[];
+  readonly evaluation: EvaluationResult | null;
+  readonly trainSamples: number;
+  readonly seconds: number;
+}
+
+export async function trainClassifier(
+  images: readonly LabelledImage[],
+  configInput: TrainConfigInput,
+  hooks: TrainHooks = {},
+): Promise<TrainResult> {
+  const config = trainConfigSchema.parse(configInput);
+  const t0 = performance.now();
+  if (images.length === 0) throw new TrainingDataError(config.modelId, "no training images");
+  const valIds = splitByImage(
+    images.map((i) => i.id),
+    config.seed,
+    config.validationFraction,
+  );
+  const train = images.filter((i) => !valIds.has(i.id));
+  const val = images.filter((i) => valIds.has(i.id));
+  if (train.length === 0) throw new TrainingDataError(config.modelId, "every image went to validation");
+  const sampled = sampleFeatures(
+    train,
+    config.features,
+    { budget: config.samples, balancePower: config.balancePower, seed: config.seed },
+    (d, t) => hooks.onStage?.("sampling", d, t),
+  );
+  if (sampled.count === 0)
+    throw new TrainingDataError(config.modelId, "the training images have no labelled pixels");
+  const valSampled =
+    val.length > 0
+      ? sampleFeatures(val, config.features, {
+          budget: config.validationSamples,
+          balancePower: 1,
+          seed: config.seed + 1,
+        })
+      : null;
+  hooks.onStage?.("training", 0, config.epochs);
+  const model = buildHead(featureCount(config.features), config.classes.length, {
+    hidden: config.hidden,
+    seed: config.seed,
+  });
+  const { mean, std, history } = await trainHead(
+    model,
+    config.classes,
+    sampled,
+    valSampled,
+    {
+      epochs: config.epochs,
+      batchSize: config.batchSize,
+      learningRate: config.learningRate,
+      decay: config.decay,
+      seed: config.seed,
+    },
+    hooks.onEpoch,
+  );
+  foldStandardisation(model, mean, std);
+  const meta: ClassifierMeta = {
+    format: CLASSIFIER_FORMAT,
+    modelId: config.modelId,
+    classes: config.classes,
+    features: config.features,
+    input: { groundResolutionM: config.groundResolutionM, description: config.inputDescription },
+  };
+  const classifier = Classifier.fromModel(meta, model);
+  const evaluation =
+    val.length > 0
+      ? evaluateClassifier(classifier, val, (d, t) => hooks.onStage?.("evaluating", d, t))
+      : null;
+  return {
+    classifier,
+    config,
+    trainIds: train.map((i) => i.id),
+    validationIds: val.map((i) => i.id),
+    history,
+    evaluation,
+    trainSamples: sampled.count,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}

@@ -1,0 +1,93 @@
+import * as tf from "@tensorflow/tfjs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { useBackend } from "../../src/classify/backend.js";
+import {
+  disposeSplitFirstLayer,
+  explicitFeatures,
+  featureCount,
+  featureNames,
+  firstLayerPreActivation,
+  indexPairs,
+  pyramidCell,
+  splitFirstLayer,
+  type FeatureSpec,
+} from "../../src/classify/features.js";
+import { randomPlanar, SMALL_SPEC } from "./helpers.js";
+
+beforeAll(async () => {
+  await useBackend("wasm");
+});
+
+function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
+  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] as number);
+}
+
+describe("feature extraction", () => {
+  it("names every feature and derives indices only from bands present", () => {
+    expect(featureNames(SMALL_SPEC)).toHaveLength(featureCount(SMALL_SPEC));
+    expect(indexPairs(["red", "green", "blue"]).map((p) => p.name)).toEqual(["gr", "br"]);
+    expect(indexPairs(["red", "green", "blue", "nir"]).map((p) => p.name)).toEqual([
+      "ndvi",
+      "ndwi",
+      "gr",
+      "br",
+    ]);
+    expect(indexPairs(["blue", "green", "red", "nir", "swir1", "swir2"]).map((p) => p.name)).toContain(
+      "mndwi",
+    );
+  });
+
+  for (const spec of [
+    SMALL_SPEC,
+    { bands: ["red", "green", "blue", "nir"], pyramidLevels: 3, edges: false } satisfies FeatureSpec,
+  ]) {
+    it(`fast first layer equals explicit features × kernel (${spec.bands.join("")}, ${spec.pyramidLevels} levels)`, () => {
+      const before = tf.memory().numTensors;
+      const [h, w] = [24, 40];
+      const x = tf.tensor3d(randomPlanar(spec.bands.length, h, w, 3), [spec.bands.length, h, w]);
+      const kernel = tf.randomNormal([featureCount(spec), 12], 0, 0.2, "float32", 11) as tf.Tensor2D;
+      const bias = tf.randomNormal([12], 0, 0.2, "float32", 12) as tf.Tensor1D;
+      const split = splitFirstLayer(kernel, bias, spec);
+      const ref = tf.tidy(() => tf.add(tf.matMul(explicitFeatures(x, spec), kernel), bias));
+      const fast = tf.tidy(() => firstLayerPreActivation(x, spec, split).reshape([h * w, 12]));
+      expect(maxAbsDiff(ref, fast)).toBeLessThan(1e-5);
+      tf.dispose([x, kernel, bias, ref, fast]);
+      disposeSplitFirstLayer(split);
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  }
+
+  it("gathers the same rows when given pixel indices", () => {
+    const x = tf.tensor3d(randomPlanar(3, 16, 16, 5), [3, 16, 16]);
+    const all = explicitFeatures(x, SMALL_SPEC);
+    const idx = tf.tensor1d([0, 17, 255, 100], "int32");
+    const some = explicitFeatures(x, SMALL_SPEC, idx);
+    expect(maxAbsDiff(tf.gather(all, idx), some)).toBe(0);
+    tf.dispose([x, all, idx, some]);
+  });
+
+  it("is window-local: a window's core, read with the halo, matches the whole image", () => {
+    const spec = SMALL_SPEC;
+    const cell = pyramidCell(spec);
+    const [h, w] = [64, 64];
+    const data = randomPlanar(3, h, w, 9);
+    const whole = tf.tensor3d(data, [3, h, w]);
+    const full = explicitFeatures(whole, spec).reshape([h, w, -1]);
+    // Window rows 16..48 (core 24..40) aligned to the cell: features of the core rows must match.
+    const win = tf.slice(whole, [0, 16, 0], [3, 32, w]) as tf.Tensor3D;
+    const part = explicitFeatures(win, spec).reshape([32, w, -1]);
+    expect(16 % cell).toBe(0);
+    const a = tf.slice(full, [24, 8, 0], [16, 48, -1]);
+    const b = tf.slice(part, [8, 8, 0], [16, 48, -1]);
+    expect(maxAbsDiff(a, b)).toBeLessThan(1e-5);
+    tf.dispose([whole, full, win, part, a, b]);
+  });
+
+  it("refuses sizes off the pyramid cell and wrong band counts", () => {
+    const x = tf.zeros([3, 10, 16]) as tf.Tensor3D;
+    expect(() => explicitFeatures(x, SMALL_SPEC)).toThrow(RangeError);
+    const y = tf.zeros([4, 16, 16]) as tf.Tensor3D;
+    expect(() => explicitFeatures(y, SMALL_SPEC)).toThrow(RangeError);
+    tf.dispose([x, y]);
+  });
+});
