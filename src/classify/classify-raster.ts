@@ -7,6 +7,7 @@
  * only one strip of outputs is held in memory. Inside a window everything is tensor ops: DN to
  * reflectance, nodata mask, features, head, argmax, quantisation.
  */
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { LAND_COVER_CLASSES, NODATA_CLASS_CODE } from "../core/land-cover.js";
@@ -101,41 +102,51 @@ export function classifyBlock(
   const cw = core.x1 - core.x0;
   const ch = core.y1 - core.y0;
   const nc = classifier.classes.length;
-  const codes = tf.tensor1d(classifier.classCodes, "int32");
+  const codes = tf.tensor2d(classifier.classCodes, [nc, 1], "float32");
+  const floatInput = bands[0] instanceof Float32Array || bands[0] instanceof Float64Array;
+  // Broadcasting tf.where tiles its inputs (slow on wasm), so masks are applied by multiplication.
   const [classT, probT, countT] = tf.tidy(() => {
     const raw = tf.stack(
       bands.map((b) => tf.tensor2d(b instanceof Float32Array ? b : new Float32Array(b), [height, width])),
     ) as tf.Tensor3D;
-    let bad = tf.any(tf.isNaN(raw), 0);
-    for (const nd of [rasterNodata, binding.profileNodata]) {
-      if (nd !== null && !Number.isNaN(nd)) bad = tf.logicalOr(bad, tf.any(tf.equal(raw, nd), 0));
+    let bad: tf.Tensor2D | null = null;
+    const flag = (t: tf.Tensor3D): void => {
+      const any = tf.any(t, 0) as tf.Tensor2D;
+      bad = bad === null ? any : (tf.logicalOr(bad, any) as tf.Tensor2D);
+    };
+    if (floatInput) flag(tf.isNaN(raw));
+    for (const nd of new Set([rasterNodata, binding.profileNodata])) {
+      if (nd !== null && !Number.isNaN(nd)) flag(tf.equal(raw, nd));
     }
     const scale = tf.tensor3d([...binding.scale], [bands.length, 1, 1]);
     const offset = tf.tensor3d([...binding.offset], [bands.length, 1, 1]);
     let x = tf.add(tf.mul(raw, scale), offset) as tf.Tensor3D;
-    x = tf.where(tf.expandDims(bad, 0).tile([bands.length, 1, 1]), tf.zerosLike(x), x);
+    if (floatInput) x = tf.where(tf.isNaN(x), tf.zerosLike(x), x);
+    const ok: tf.Tensor2D | null = bad === null ? null : tf.logicalNot(bad as tf.Tensor2D).toFloat();
+    if (ok) x = tf.mul(x, ok) as tf.Tensor3D;
     if (padW > 0 || padH > 0) {
-      // Symmetric padding needs the pad to be no larger than the image; fall back to edge zeros.
-      const mode = padW <= width && padH <= height ? "symmetric" : null;
+      // Symmetric padding needs the pad to be no larger than the image; tiny images get zeros.
       const pads: Array<[number, number]> = [
         [0, 0],
         [0, padH],
         [0, padW],
       ];
-      x = mode ? tf.mirrorPad(x, pads, mode) : tf.pad(x, pads);
+      x = padW <= width && padH <= height ? tf.mirrorPad(x, pads, "symmetric") : tf.pad(x, pads);
     }
     const probs = classifier.probabilities(x).reshape([height + padH, width + padW, nc]);
     const probCore = tf.slice(probs, [core.y0, core.x0, 0], [ch, cw, nc]);
-    const badCore = tf.slice(bad, [core.y0, core.x0], [ch, cw]);
-    const predicted = tf.gather(codes as tf.Tensor, tf.argMax(probCore, 2));
-    const cls = tf.where(badCore, tf.fill([ch, cw], NODATA_CLASS_CODE, "int32"), predicted);
-    const q = tf.where(
-      tf.expandDims(badCore, 2).tile([1, 1, nc]),
-      tf.zerosLike(probCore),
-      tf.round(tf.mul(probCore, 255)),
-    );
-    const counts = tf.bincount(cls.reshape([-1]) as tf.Tensor1D, tf.tensor1d([], "int32"), 256);
-    return [cls, tf.transpose(q, [2, 0, 1]).asType("int32"), counts];
+    const okCore = ok ? tf.slice(ok, [core.y0, core.x0], [ch, cw]) : null;
+    // Class index → land-cover code through a one-hot product (no gather, no per-pixel JS).
+    const oneHot = tf.oneHot(tf.argMax(probCore, 2).reshape([-1]), nc);
+    let cls = tf.matMul(oneHot, codes).reshape([ch, cw]);
+    let q = tf.round(tf.mul(probCore, 255));
+    if (okCore) {
+      cls = tf.mul(cls, okCore);
+      q = tf.mul(q, tf.expandDims(okCore, 2));
+    }
+    const clsInt = cls.asType("int32");
+    const counts = tf.bincount(clsInt.reshape([-1]) as tf.Tensor1D, tf.tensor1d([], "int32"), 256);
+    return [clsInt, tf.transpose(q, [2, 0, 1]).asType("int32"), counts];
   });
   codes.dispose();
   // Typed-array constructors convert natively (no per-pixel JavaScript).
@@ -217,6 +228,7 @@ export async function classifyRaster(
     { length: 256 },
     (_, v) => LAND_COVER_CLASSES.find((c) => c.code === v)?.colour ?? { r: 0, g: 0, b: 0 },
   );
+  await mkdir(options.outDir, { recursive: true });
   const writers: GeoTiffWriter[] = [];
   try {
     const classWriter = await openGeoTiffWriter(classMapPath, {
