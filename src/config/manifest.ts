@@ -87,12 +87,16 @@ export const manifestSchema = z.strictObject({
     .describe("Detection config, inline or a path."),
   windowSize: z
     .int()
-    .min(256)
+    .min(64)
     .max(8192)
     .default(1024)
     .describe(
       "Processing window side, pixels; one queue job per window. Rounded to the model's pyramid cell.",
     ),
+  csvHeaders: z
+    .enum(["en", "zh"])
+    .default("en")
+    .describe("Column headers of the issue-list CSV: English field names or Chinese (中文表头)."),
   crsDefinitions: z
     .record(z.string(), z.string())
     .default({})

@@ -5,6 +5,7 @@
  * for fields, crowns for trees and orchards, roofs and shadows for buildings.
  */
 import palette from "./gid-palette.json" with { type: "json" };
+import swatchCalibration from "./demo-swatches.json" with { type: "json" };
 import { SeededRandom } from "./rng.js";
 
 export type PaintClass = keyof typeof palette.classes;
@@ -16,6 +17,8 @@ export interface PaintRegion {
   readonly seed: number;
   /** Furrow direction for fields, radians. */
   readonly angle: number;
+  /** Palette entry to paint with (calibration only); otherwise drawn from the allowed entries. */
+  readonly swatch?: number;
 }
 
 interface Swatch {
@@ -23,16 +26,28 @@ interface Swatch {
   spread: [number, number, number];
 }
 
-/** Middle part of the class's colour distribution: the extremes are often shadows or mislabels. */
-function swatchFor(cls: PaintClass, rng: SeededRandom): Swatch {
-  const colours = palette.classes[cls].colours;
-  const lo = Math.floor(colours.length * 0.25);
-  const hi = Math.ceil(colours.length * 0.75);
-  const c = colours[lo + Math.floor(rng.next() * (hi - lo))]!;
-  return {
-    rgb: [c[0]!, c[1]!, c[2]!],
-    spread: [c[3]!, c[4]!, c[5]!],
-  };
+/**
+ * Palette entries the demo may use per class: those the shipped model recognises as the class
+ * when painted with the class's texture (scripts/calibrate-demo-swatches.ts), so the demo scene's
+ * injected changes are ones the pipeline can find. Classes missing here use the middle half of
+ * the palette by brightness.
+ */
+const calibrated: Partial<Record<PaintClass, readonly number[]>> = swatchCalibration.classes;
+
+function swatchAt(cls: PaintClass, index: number): Swatch {
+  const c = palette.classes[cls].colours[index]!;
+  return { rgb: [c[0]!, c[1]!, c[2]!], spread: [c[3]!, c[4]!, c[5]!] };
+}
+
+/** The swatch of a region: a forced palette index, else one drawn from the allowed entries. */
+function swatchFor(cls: PaintClass, rng: SeededRandom, forced?: number): Swatch {
+  if (forced !== undefined) return swatchAt(cls, forced);
+  const n = palette.classes[cls].colours.length;
+  const allowed = calibrated[cls];
+  if (allowed && allowed.length > 0) return swatchAt(cls, allowed[Math.floor(rng.next() * allowed.length)]!);
+  const lo = Math.floor(n * 0.25);
+  const hi = Math.ceil(n * 0.75);
+  return swatchAt(cls, lo + Math.floor(rng.next() * (hi - lo)));
 }
 
 /** Smooth value noise in about [-1, 1], with features `cell` pixels across. */
@@ -82,11 +97,11 @@ export function paintRegions(
     new Uint8Array(width * height),
     new Uint8Array(width * height),
   ];
-  const swatches = regions.map((r) => swatchFor(r.cls, new SeededRandom(r.seed)));
+  const swatches = regions.map((r) => swatchFor(r.cls, new SeededRandom(r.seed), r.swatch));
   const roofSwatches = regions.map((r) =>
     BUILT_CLASSES.has(r.cls)
       ? Array.from({ length: 6 }, (_, k) =>
-          swatchFor(k % 2 ? "industrial" : r.cls, new SeededRandom(r.seed + k)),
+          swatchFor(k % 2 ? "industrial" : r.cls, new SeededRandom(r.seed + k), k % 2 ? undefined : r.swatch),
         )
       : [],
   );

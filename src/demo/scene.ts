@@ -259,8 +259,15 @@ export function generateDemoScene(options: DemoSceneOptions = {}): DemoScene {
     const parcel = local.pick(candidates);
     used.add(parcel);
     const p = parcel.rect;
-    const w = Math.min(p.x1 - p.x0, local.int(12, 42));
-    const h = Math.min(p.y1 - p.y0, local.int(10, 32));
+    // Building plots and ponds take part of a parcel; orchards, tree planting and turf usually
+    // take the whole parcel: 0.1 to 3 ha.
+    const whole = type === "orchard" || type === "trees" || type === "turf";
+    const w = whole
+      ? p.x1 - p.x0
+      : Math.min(p.x1 - p.x0, Math.max(16, Math.round((p.x1 - p.x0) * local.range(0.45, 0.9))), 90);
+    const h = whole
+      ? p.y1 - p.y0
+      : Math.min(p.y1 - p.y0, Math.max(14, Math.round((p.y1 - p.y0) * local.range(0.6, 1))));
     let x0 = local.int(p.x0, p.x1 - w);
     let y0 = local.int(p.y0, p.y1 - h);
     if (where === "seam") {

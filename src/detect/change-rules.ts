@@ -6,8 +6,9 @@
  *   - both images observed it (valid mask),
  *   - the baseline says cropland,
  *   - the before image agrees it was cropland-like (P_before(cropland-like) ≥ beforeCroplandThreshold),
- *   - the after image is confidently something else: for the change type t whose after classes
- *     carry the most probability, P_after(t's classes) ≥ rules[t].threshold.
+ *   - the after image is confidently something else: P_after(not cropland-like) ≥ rules[t].threshold,
+ *     where t, the change type, is the one whose after classes carry the most probability (and
+ *     more than any non-cropland class no change type claims, such as natural grass).
  * Where the baseline says cropland but both dates are most likely something else, the pixel is a
  * baseline mismatch (reported in its own layer, never as an issue).
  *
@@ -39,7 +40,7 @@ export interface ChangeRuleInputs {
 export interface ChangeRuleOutputs {
   /** Change-type code per pixel (CHANGE_TYPES[].code), 0 = no change. */
   readonly changeCode: Uint8Array;
-  /** P_after of the pixel's change type, 0–255 (0 where no change). */
+  /** P_after(not cropland-like), 0–255 (0 where no change). */
   readonly confidence: Uint8Array;
   /** 1 where baseline cropland is not cropland on either date. */
   readonly mismatch: Uint8Array;
@@ -100,6 +101,14 @@ export function applyChangeRules(inputs: ChangeRuleInputs, config: DetectionConf
   const detectable = types.filter((t) => !undetectable.includes(t.id));
   const typeScores = detectable.map((t) => sumPlanes(after, t.afterClasses));
 
+  // "Confidently something else": the after image's probability of not being cropland-like.
+  const afterCrop = sumPlanes(after, croplandLike);
+  // Non-cropland classes no change type claims (natural grass, say): a pixel most likely one of
+  // these is not reported as any change.
+  const claimed = new Set(detectable.flatMap((t) => t.afterClasses));
+  const unclaimed = after.classIds.filter((id) => !croplandLike.includes(id) && !claimed.has(id));
+  const unclaimedPlanes = unclaimed.map((id) => after.planes[after.classIds.indexOf(id)]!);
+
   const changeCode = new Uint8Array(n);
   const confidence = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
@@ -114,10 +123,14 @@ export function applyChangeRules(inputs: ChangeRuleInputs, config: DetectionConf
       }
     }
     if (best < 0) continue;
+    let unclaimedMax = 0;
+    for (const plane of unclaimedPlanes) unclaimedMax = Math.max(unclaimedMax, plane[i]!);
+    if (unclaimedMax > bestScore) continue;
     const t = detectable[best]!;
-    if (bestScore >= Math.round(config.rules[t.id].threshold * 255)) {
+    const notCropland = Math.max(0, 255 - afterCrop[i]!);
+    if (notCropland >= Math.round(config.rules[t.id].threshold * 255)) {
       changeCode[i] = t.code;
-      confidence[i] = Math.min(255, bestScore);
+      confidence[i] = notCropland;
     }
   }
 
@@ -128,7 +141,6 @@ export function applyChangeRules(inputs: ChangeRuleInputs, config: DetectionConf
     let mask: Uint8Array = new Uint8Array(n);
     for (let i = 0; i < n; i++) mask[i] = changeCode[i] === t.code ? 1 : 0;
     mask = close(open(mask, width, height, rule.openingPx), width, height, rule.closingPx);
-    const k = detectable.indexOf(t);
     for (let i = 0; i < n; i++) {
       if (
         mask[i] === 1 &&
@@ -139,7 +151,7 @@ export function applyChangeRules(inputs: ChangeRuleInputs, config: DetectionConf
       ) {
         // Closing filled a gap: the pixel joins the patch with its own after-probability as confidence.
         changeCode[i] = t.code;
-        confidence[i] = Math.min(255, typeScores[k]![i]!);
+        confidence[i] = Math.max(0, 255 - afterCrop[i]!);
       } else if (mask[i] === 0 && changeCode[i] === t.code) {
         changeCode[i] = 0;
         confidence[i] = 0;

@@ -3,6 +3,7 @@ import { registerInfoCommand } from "./info.js";
 import { registerTrainCommand } from "./train.js";
 import { registerEvaluateModelCommand } from "./evaluate-model.js";
 import { registerClassifyCommand } from "./classify.js";
+import { registerDetectCommand } from "./detect.js";
 
 /** Every subcommand's registration function; add new commands here. */
 export const commands: Array<(program: Command) => void> = [
@@ -10,4 +11,5 @@ export const commands: Array<(program: Command) => void> = [
   registerTrainCommand,
   registerEvaluateModelCommand,
   registerClassifyCommand,
+  registerDetectCommand,
 ];

@@ -1,0 +1,102 @@
+/**
+ * Writes the demo scene as a run's inputs: before/after GeoTIFFs (optionally cut into a 2×2 or
+ * 3×3 grid of tiles, to show that tiling does not change the result), the baseline, county and
+ * approval layers, the ground truth, and a manifest that `patrol detect` / `patrol run` accept.
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import type { PixelWindow } from "../core/raster-types.js";
+import { writeGeoTiff } from "../ingest/geotiff-writer.js";
+import { generateDemoScene, type DemoImage, type DemoScene, type DemoSceneOptions } from "./scene.js";
+
+export interface WriteDemoOptions extends DemoSceneOptions {
+  /** Tiles per side: 1 (one file per date), 2 (4 tiles) or 3 (9 tiles). */
+  readonly tilesPerSide?: 1 | 2 | 3;
+  /** Run id written into the manifest. */
+  readonly runId?: string;
+  /** Output folder named in the manifest, relative to the manifest. */
+  readonly output?: string;
+  /** Processing window side written into the manifest (default: the manifest default). */
+  readonly windowSize?: number;
+}
+
+export interface WrittenDemo {
+  readonly scene: DemoScene;
+  readonly manifestPath: string;
+  readonly truthPath: string;
+}
+
+function crop(bands: DemoImage["bands"], width: number, w: PixelWindow): Uint8Array[] {
+  const cw = w.x1 - w.x0;
+  return bands.map((band) => {
+    const out = new Uint8Array(cw * (w.y1 - w.y0));
+    for (let y = w.y0; y < w.y1; y++)
+      out.set(band.subarray(y * width + w.x0, y * width + w.x1), (y - w.y0) * cw);
+    return out;
+  });
+}
+
+/** Generates the demo scene and writes it under `dir`. Returns the manifest's path. */
+export async function writeDemoScene(dir: string, options: WriteDemoOptions = {}): Promise<WrittenDemo> {
+  const scene = generateDemoScene(options);
+  const n = options.tilesPerSide ?? 1;
+  await mkdir(path.join(dir, "imagery"), { recursive: true });
+  const cuts = Array.from({ length: n + 1 }, (_, i) => Math.round((i * scene.width) / n));
+  const tiles: Array<{ id: string; after: object; before: object }> = [];
+  for (let ty = 0; ty < n; ty++) {
+    for (let tx = 0; tx < n; tx++) {
+      const w: PixelWindow = { x0: cuts[tx]!, y0: cuts[ty]!, x1: cuts[tx + 1]!, y1: cuts[ty + 1]! };
+      const id = n === 1 ? "demo" : `demo-r${ty}c${tx}`;
+      const entry: Record<string, object> = {};
+      for (const [key, image] of [
+        ["before", scene.before],
+        ["after", scene.after],
+      ] as const) {
+        const file = `imagery/${id}-${image.date}.tif`;
+        await writeGeoTiff(
+          path.join(dir, file),
+          {
+            width: w.x1 - w.x0,
+            height: w.y1 - w.y0,
+            bandCount: 3,
+            sampleType: "uint8",
+            affine: {
+              ...scene.affine,
+              originX: scene.affine.originX + w.x0 * scene.affine.pixelWidth,
+              originY: scene.affine.originY + w.y0 * scene.affine.pixelHeight,
+            },
+            crs: scene.crs,
+            nodata: scene.nodata,
+            bandDescriptions: ["red", "green", "blue"],
+          },
+          crop(image.bands, scene.width, w),
+        );
+        entry[key] = { source: file, date: image.date };
+      }
+      tiles.push({ id, after: entry.after!, before: entry.before! });
+    }
+  }
+  const layers = {
+    "baseline.geojson": scene.baseline,
+    "counties.geojson": scene.counties,
+    "exclusions.geojson": scene.exclusions,
+    "truth.geojson": scene.truth,
+    "mismatch-truth.geojson": scene.mismatchTruth,
+  };
+  for (const [name, fc] of Object.entries(layers)) await writeFile(path.join(dir, name), JSON.stringify(fc));
+  const manifest = {
+    runId: options.runId ?? "demo-2026-10",
+    month: scene.after.date.slice(0, 7),
+    runDate: "2026-10-20",
+    output: options.output ?? "out",
+    profile: "rgb",
+    tiles,
+    baseline: { path: "baseline.geojson", classField: "DLBM", pbfField: "YJJBNT" },
+    counties: { path: "counties.geojson" },
+    exclusions: [{ path: "exclusions.geojson", kindField: "kind", idField: "approval_no" }],
+    ...(options.windowSize !== undefined ? { windowSize: options.windowSize } : {}),
+  };
+  const manifestPath = path.join(dir, "manifest.json");
+  await writeFile(manifestPath, JSON.stringify(manifest, null, 2) + "\n");
+  return { scene, manifestPath, truthPath: path.join(dir, "truth.geojson") };
+}

@@ -1,0 +1,328 @@
+/**
+ * Opens everything a run reads, once: the after and before mosaics, the vector layers (reprojected
+ * to the imagery's CRS), the model and the resolved config. A tile that cannot be opened is
+ * recorded as failed and left out; the run goes on with the rest.
+ */
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Classifier } from "../classify/classifier.js";
+import { featureHalo, pyramidCell } from "../classify/features.js";
+import { parseDetectionConfig, type DetectionConfig } from "../config/detection-config.js";
+import { insideOutput, loadManifest, resolveSource, type Manifest } from "../config/manifest.js";
+import { ConfigError, PatrolError } from "../core/errors.js";
+import type { PixelWindow } from "../core/raster-types.js";
+import { loadCroplandBaseline, type BaselineProperties } from "../ingest/baseline-layer.js";
+import { loadCountyBoundaries, type CountyProperties } from "../ingest/county-layer.js";
+import { registerCrs } from "../ingest/crs.js";
+import { isExclusionKind, loadExclusionLayer, type ExclusionProperties } from "../ingest/exclusion-layer.js";
+import { buildMosaic, type Mosaic } from "../ingest/mosaic.js";
+import { openRaster } from "../ingest/raster-source.js";
+import type { RasterSource } from "../ingest/raster-source-types.js";
+import {
+  checkBandCount,
+  parseSensorProfile,
+  resolveSensorProfile,
+  type SensorProfile,
+} from "../ingest/sensor-profile.js";
+import { reprojectLayer, type VectorLayer } from "../ingest/vector-layer.js";
+import type { Logger } from "../core/logger.js";
+import { readFile } from "node:fs/promises";
+import YAML from "yaml";
+
+/** The model shipped in the repository, used when the manifest names none. */
+export const DEFAULT_MODEL_DIR = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "..",
+  "..",
+  "models",
+  "gid-rgb-v1",
+);
+
+export interface FailedTile {
+  readonly tileId: string;
+  readonly reason: string;
+  readonly errorName: string;
+}
+
+/** One processing window on the mosaic grid. */
+export interface WindowPlan {
+  readonly id: string;
+  readonly window: PixelWindow;
+  /** Ids of the tiles whose after image overlaps the window. */
+  readonly tileIds: readonly string[];
+}
+
+export interface RunInputs {
+  readonly manifest: Manifest;
+  readonly manifestFile: string;
+  readonly baseDir: string;
+  /** Absolute output folder of the run. */
+  readonly outDir: string;
+  readonly config: DetectionConfig;
+  readonly after: Mosaic;
+  readonly before: Mosaic;
+  readonly afterProfile: SensorProfile;
+  readonly beforeProfile: SensorProfile;
+  /** Tile id of each after/before raster source (by source string), to name tiles in failures. */
+  readonly tileOfSource: ReadonlyMap<string, string>;
+  readonly baseline: VectorLayer<BaselineProperties>;
+  readonly counties: VectorLayer<CountyProperties>;
+  readonly exclusions: VectorLayer<ExclusionProperties>;
+  readonly classifier: Classifier;
+  readonly windows: readonly WindowPlan[];
+  /** Pixels of context read around each window (a multiple of the model's pyramid cell). */
+  readonly halo: number;
+  readonly failedTiles: readonly FailedTile[];
+  /** SHA-256 of every local input file, by manifest-relative path (URLs are not hashed). */
+  readonly checksums: Readonly<Record<string, string>>;
+}
+
+async function sha256(file: string): Promise<string> {
+  const h = createHash("sha256");
+  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+  return h.digest("hex");
+}
+
+function profileOf(
+  manifest: Manifest,
+  spec: string | Record<string, unknown> | undefined,
+  file: string,
+): SensorProfile {
+  const p = spec ?? manifest.profile;
+  return typeof p === "string" ? resolveSensorProfile(p, [], file) : parseSensorProfile(p, file, "profile");
+}
+
+async function loadDetectionConfig(
+  manifest: Manifest,
+  baseDir: string,
+  file: string,
+): Promise<DetectionConfig> {
+  const d = manifest.detection;
+  if (typeof d !== "string") return parseDetectionConfig(d ?? {}, `${file} detection`);
+  const configFile = path.resolve(baseDir, d);
+  let text: string;
+  try {
+    text = await readFile(configFile, "utf8");
+  } catch (cause) {
+    throw new ConfigError(configFile, "cannot read the detection config", { cause });
+  }
+  let data: unknown;
+  try {
+    data = /\.ya?ml$/i.test(configFile) ? YAML.parse(text) : JSON.parse(text);
+  } catch (cause) {
+    throw new ConfigError(configFile, `not valid JSON/YAML: ${(cause as Error).message}`, { cause });
+  }
+  return parseDetectionConfig(data, configFile);
+}
+
+/** Plans windows of `size` pixels (a multiple of `cell`) over the mosaic, skipping empty ones. */
+export function planWindows(
+  mosaic: Mosaic,
+  size: number,
+  cell: number,
+  tileIds: readonly string[],
+): WindowPlan[] {
+  const step = Math.max(cell, Math.round(size / cell) * cell);
+  const plans: WindowPlan[] = [];
+  const rows = Math.ceil(mosaic.height / step);
+  const cols = Math.ceil(mosaic.width / step);
+  const pad = (v: number, n: number): string => String(v).padStart(String(n).length, "0");
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const window = {
+        x0: c * step,
+        y0: r * step,
+        x1: Math.min(mosaic.width, (c + 1) * step),
+        y1: Math.min(mosaic.height, (r + 1) * step),
+      };
+      const ids = mosaic.parts
+        .map((p, i) => ({ p, id: tileIds[i]! }))
+        .filter(
+          ({ p }) =>
+            p.offsetX < window.x1 &&
+            p.offsetX + p.raster.width > window.x0 &&
+            p.offsetY < window.y1 &&
+            p.offsetY + p.raster.height > window.y0,
+        )
+        .map(({ id }) => id);
+      if (ids.length > 0) plans.push({ id: `r${pad(r, rows)}c${pad(c, cols)}`, window, tileIds: ids });
+    }
+  }
+  return plans;
+}
+
+export interface OpenRunOptions {
+  readonly logger: Logger;
+  readonly signal?: AbortSignal;
+  /** Model folder; overrides the manifest's. */
+  readonly modelDir?: string;
+  /** Output folder; overrides the manifest's. */
+  readonly outDir?: string;
+}
+
+/** Reads the manifest and opens every input of the run. */
+export async function openRun(manifestFile: string, options: OpenRunOptions): Promise<RunInputs> {
+  const { manifest, baseDir } = await loadManifest(manifestFile);
+  for (const [code, def] of Object.entries(manifest.crsDefinitions)) registerCrs(code, def);
+  const config = await loadDetectionConfig(manifest, baseDir, manifestFile);
+  const outDir = path.resolve(options.outDir ?? path.resolve(baseDir, manifest.output));
+  insideOutput(outDir, "windows"); // the folder itself must resolve
+
+  const modelDir =
+    options.modelDir ?? (manifest.model ? path.resolve(baseDir, manifest.model) : DEFAULT_MODEL_DIR);
+  const classifier = await Classifier.load(modelDir);
+
+  const failedTiles: FailedTile[] = [];
+  const afters: RasterSource[] = [];
+  const befores: RasterSource[] = [];
+  const ids: string[] = [];
+  const tileOfSource = new Map<string, string>();
+  let afterProfile: SensorProfile | null = null;
+  let beforeProfile: SensorProfile | null = null;
+  for (const tile of manifest.tiles) {
+    const opened: RasterSource[] = [];
+    try {
+      const ap = profileOf(manifest, tile.after.profile, manifestFile);
+      const bp = profileOf(manifest, tile.before.profile, manifestFile);
+      for (const [image, profile] of [
+        [tile.after, ap],
+        [tile.before, bp],
+      ] as const) {
+        const r = await openRaster(
+          resolveSource(baseDir, image.source),
+          options.signal ? { signal: options.signal } : {},
+        );
+        opened.push(r);
+        checkBandCount(profile, r);
+      }
+      if (afterProfile && ap.id !== afterProfile.id)
+        throw new ConfigError(
+          manifestFile,
+          `tile ${tile.id}: all after images of a run must share one sensor profile`,
+        );
+      if (beforeProfile && bp.id !== beforeProfile.id)
+        throw new ConfigError(
+          manifestFile,
+          `tile ${tile.id}: all before images of a run must share one sensor profile`,
+        );
+      afterProfile = ap;
+      beforeProfile = bp;
+      afters.push(opened[0]!);
+      befores.push(opened[1]!);
+      ids.push(tile.id);
+      for (const r of opened) tileOfSource.set(r.source, tile.id);
+    } catch (e) {
+      if (!(e instanceof PatrolError)) throw e;
+      await Promise.all(opened.map((r) => r.close()));
+      failedTiles.push({ tileId: tile.id, reason: e.message, errorName: e.name });
+      options.logger.warn({ tileId: tile.id, err: e.message }, "tile left out of the run");
+    }
+  }
+  if (afters.length === 0 || !afterProfile || !beforeProfile) {
+    throw new ConfigError(
+      manifestFile,
+      `no tile could be opened: ${failedTiles.map((f) => `${f.tileId}: ${f.reason}`).join("; ")}`,
+    );
+  }
+  const after = buildMosaic(afters);
+  const before = buildMosaic(befores);
+  if (
+    before.crs !== after.crs ||
+    before.affine.pixelWidth !== after.affine.pixelWidth ||
+    before.affine.pixelHeight !== after.affine.pixelHeight
+  ) {
+    throw new ConfigError(
+      manifestFile,
+      `before images (${before.crs}, ${before.affine.pixelWidth} m) are not on the after images' grid (${after.crs}, ${after.affine.pixelWidth} m)`,
+    );
+  }
+  // Express the before mosaic on the after mosaic's grid (same lattice, possibly other extent).
+  const dx = Math.round((before.affine.originX - after.affine.originX) / after.affine.pixelWidth);
+  const dy = Math.round((before.affine.originY - after.affine.originY) / after.affine.pixelHeight);
+  const beforeOnAfterGrid: Mosaic = {
+    ...before,
+    affine: after.affine,
+    parts: before.parts.map((p) => ({ ...p, offsetX: p.offsetX + dx, offsetY: p.offsetY + dy })),
+    width: after.width,
+    height: after.height,
+  };
+
+  const baselineRaw = await loadCroplandBaseline(path.resolve(baseDir, manifest.baseline.path), {
+    classField: manifest.baseline.classField,
+    pbfField: manifest.baseline.pbfField,
+    ...(manifest.baseline.crs !== undefined ? { crs: manifest.baseline.crs } : {}),
+  });
+  const countiesRaw = await loadCountyBoundaries(path.resolve(baseDir, manifest.counties.path), {
+    adcodeField: manifest.counties.adcodeField,
+    nameField: manifest.counties.nameField,
+    gcj02: manifest.counties.gcj02,
+    ...(manifest.counties.crs !== undefined ? { crs: manifest.counties.crs } : {}),
+  });
+  const exclusionFeatures: VectorLayer<ExclusionProperties>["features"][number][] = [];
+  for (const ex of manifest.exclusions) {
+    if (ex.kind !== undefined && !isExclusionKind(ex.kind))
+      throw new ConfigError(manifestFile, `exclusions: unknown kind ${ex.kind}`);
+    const layer = await loadExclusionLayer(path.resolve(baseDir, ex.path), {
+      ...(ex.kind !== undefined && isExclusionKind(ex.kind) ? { kind: ex.kind } : {}),
+      ...(ex.kindField !== undefined ? { kindField: ex.kindField } : {}),
+      ...(ex.idField !== undefined ? { idField: ex.idField } : {}),
+      ...(ex.crs !== undefined ? { crs: ex.crs } : {}),
+    });
+    const projected = reprojectLayer(layer, after.crs);
+    exclusionFeatures.push(...projected.features);
+  }
+  const exclusions: VectorLayer<ExclusionProperties> = {
+    source: manifest.exclusions.map((e) => e.path).join(", ") || "(none)",
+    crs: after.crs,
+    features: exclusionFeatures,
+    extent: null,
+  };
+
+  const spec = classifier.meta.features;
+  const cell = pyramidCell(spec);
+  const maxMorphology = Math.max(...Object.values(config.rules).map((r) => 2 * (r.openingPx + r.closingPx)));
+  const halo = Math.ceil((featureHalo(spec) + maxMorphology) / cell) * cell;
+
+  const checksums: Record<string, string> = {};
+  const localFiles = [
+    ...manifest.tiles.flatMap((t) => [t.after.source, t.before.source]),
+    manifest.baseline.path,
+    manifest.counties.path,
+    ...manifest.exclusions.map((e) => e.path),
+  ].filter((s) => !/^https?:\/\//i.test(s));
+  for (const f of localFiles) {
+    const failed = failedTiles.some((t) =>
+      manifest.tiles.find((m) => m.id === t.tileId && (m.after.source === f || m.before.source === f)),
+    );
+    if (!failed) checksums[f] = await sha256(path.resolve(baseDir, f));
+  }
+
+  return {
+    manifest,
+    manifestFile,
+    baseDir,
+    outDir,
+    config,
+    after,
+    before: beforeOnAfterGrid,
+    afterProfile,
+    beforeProfile,
+    tileOfSource,
+    baseline: reprojectLayer(baselineRaw, after.crs),
+    counties: reprojectLayer(countiesRaw, after.crs),
+    exclusions,
+    classifier,
+    windows: planWindows(after, manifest.windowSize, cell, ids),
+    halo,
+    failedTiles,
+    checksums,
+  };
+}
+
+/** Closes the rasters and frees the model. */
+export async function closeRun(run: RunInputs): Promise<void> {
+  await Promise.all([...run.after.parts, ...run.before.parts].map((p) => p.raster.close()));
+  run.classifier.dispose();
+}

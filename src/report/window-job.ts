@@ -1,0 +1,40 @@
+/**
+ * One window's job: detect (classify + change rules, writing the rasters), vectorise, and write
+ * the window's patch list `windows/<id>/patches.json`. The same function runs in-process and in
+ * a queue worker; a retry simply overwrites the window's files.
+ */
+import { readFile } from "node:fs/promises";
+import { writeFileAtomic } from "../core/atomic-write.js";
+import { insideOutput } from "../config/manifest.js";
+import type { RunInputs, WindowPlan } from "../detect/run-inputs.js";
+import { detectWindow, windowDir, type StageContext } from "../detect/window-stage.js";
+import { patchesOfWindow, type WindowPatches } from "../vector/window-patches.js";
+
+export function patchesFile(run: Pick<RunInputs, "outDir">, windowId: string): string {
+  return insideOutput(windowDir(run, windowId), "patches.json");
+}
+
+/** Runs detection and vectorising for one window; returns its patch list (also written to disk). */
+export async function processWindow(
+  run: RunInputs,
+  plan: WindowPlan,
+  ctx: StageContext,
+): Promise<WindowPatches> {
+  const rasters = await detectWindow(run, plan, ctx);
+  const patches = patchesOfWindow(rasters, run.config.connectivity);
+  await writeFileAtomic(patchesFile(run, plan.id), JSON.stringify(patches));
+  return patches;
+}
+
+/** Reads a window's patch list written by {@link processWindow}; null when it is not there. */
+export async function readWindowPatches(
+  run: Pick<RunInputs, "outDir">,
+  windowId: string,
+): Promise<WindowPatches | null> {
+  try {
+    return JSON.parse(await readFile(patchesFile(run, windowId), "utf8")) as WindowPatches;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw e;
+  }
+}

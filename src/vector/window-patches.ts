@@ -1,0 +1,135 @@
+/**
+ * Vectorising one window: its change and mismatch rasters become pixel-edge polygons with the
+ * per-patch tallies the issue list needs (pixels, confidence, PBF pixels, which baseline parcels,
+ * counties and approvals lie under it), plus per-county cropland coverage. Patches cut by the
+ * window's edge are marked so the assembly can join them with their neighbours across the seam.
+ */
+import type { PixelWindow } from "../core/raster-types.js";
+import type { WindowRasters } from "../detect/window-stage.js";
+import { forEachSpan } from "./polygon-spans.js";
+import { polygonizePixels, type Connectivity } from "./polygonize.js";
+
+export type PatchKind = "change" | "mismatch";
+
+/** One patch as found in one window, in mosaic pixel coordinates. JSON-serialisable. */
+export interface WindowPatch {
+  readonly kind: PatchKind;
+  /** Change-type code (kind "change") or 1 (kind "mismatch"). */
+  readonly value: number;
+  readonly windowId: string;
+  /** Connected-region id within the window (parts of one 8-connected region share it). */
+  readonly region: number;
+  /** Top-left pixel of the patch in raster order: the anchor of its stable id. */
+  readonly firstPixel: readonly [number, number];
+  readonly bbox: PixelWindow;
+  /**
+   * Polygons (one, or several 4-connected parts of an 8-connected region), each a list of flat
+   * rings [x0, y0, x1, y1, …] in mosaic pixel corners; ring 0 is the exterior.
+   */
+  readonly polygons: readonly (readonly number[][])[];
+  readonly pixelCount: number;
+  readonly confidenceSum: number;
+  readonly pbfPixels: number;
+  /** Pixel count per baseline feature number (index + 1). */
+  readonly baselineFeatures: Readonly<Record<string, number>>;
+  /** Pixel count per county feature number (index + 1); 0 = outside every county. */
+  readonly counties: Readonly<Record<string, number>>;
+  /** Pixel count per approval feature number (index + 1). */
+  readonly exclusions: Readonly<Record<string, number>>;
+  /** True when the patch reaches the window's edge (and may continue in the next window). */
+  readonly atWindowEdge: boolean;
+}
+
+export interface WindowPatches {
+  readonly windowId: string;
+  readonly window: PixelWindow;
+  readonly patches: readonly WindowPatch[];
+  /** Per county number: baseline cropland pixels, and those observed on both dates. */
+  readonly coverage: Readonly<Record<string, { cropland: number; observed: number }>>;
+  readonly undetectable: readonly string[];
+}
+
+function tally(counts: Record<string, number>, key: number, n: number): void {
+  if (key === 0) return;
+  counts[key] = (counts[key] ?? 0) + n;
+}
+
+/** Vectorises a window's rasters. Pure: no I/O. */
+export function patchesOfWindow(r: WindowRasters, connectivity: Connectivity): WindowPatches {
+  const { window, width } = r;
+  const patches: WindowPatch[] = [];
+  for (const [kind, data] of [
+    ["change", r.changeCode],
+    ["mismatch", r.mismatch],
+  ] as const) {
+    const polygons = polygonizePixels(data, width, r.height, {
+      connectivity,
+      ...(kind === "mismatch" ? { values: [1] } : {}),
+      window,
+    });
+    // Parts of one 8-connected region share a region id and become one patch.
+    const byRegion = new Map<number, typeof polygons>();
+    for (const p of polygons) {
+      if (p.value === 0) continue;
+      const list = byRegion.get(p.region);
+      if (list) list.push(p);
+      else byRegion.set(p.region, [p]);
+    }
+    for (const [region, parts] of byRegion) {
+      let confidenceSum = 0;
+      let pbfPixels = 0;
+      let pixelCount = 0;
+      let firstPixel: [number, number] | null = null;
+      const baselineFeatures: Record<string, number> = {};
+      const counties: Record<string, number> = {};
+      const exclusions: Record<string, number> = {};
+      const bbox = { x0: Infinity, y0: Infinity, x1: -Infinity, y1: -Infinity };
+      for (const p of parts) {
+        pixelCount += p.pixelCount;
+        bbox.x0 = Math.min(bbox.x0, p.bbox.x0);
+        bbox.y0 = Math.min(bbox.y0, p.bbox.y0);
+        bbox.x1 = Math.max(bbox.x1, p.bbox.x1);
+        bbox.y1 = Math.max(bbox.y1, p.bbox.y1);
+        forEachSpan(p, (y, x0, x1) => {
+          if (firstPixel === null || y < firstPixel[1] || (y === firstPixel[1] && x0 < firstPixel[0]))
+            firstPixel = [x0, y];
+          const row = (y - window.y0) * width - window.x0;
+          for (let x = x0; x < x1; x++) {
+            const i = row + x;
+            confidenceSum += r.confidence[i]!;
+            pbfPixels += r.pbf[i]!;
+            tally(baselineFeatures, r.baselineFeature[i]!, 1);
+            tally(counties, r.county[i]!, 1);
+            tally(exclusions, r.exclusion[i]!, 1);
+          }
+        });
+      }
+      patches.push({
+        kind,
+        value: parts[0]!.value,
+        windowId: r.windowId,
+        region,
+        firstPixel: firstPixel ?? [bbox.x0, bbox.y0],
+        bbox,
+        polygons: parts.map((p) => p.rings.map((ring) => Array.from(ring))),
+        pixelCount,
+        confidenceSum: kind === "change" ? confidenceSum : 0,
+        pbfPixels,
+        baselineFeatures,
+        counties,
+        exclusions,
+        atWindowEdge:
+          bbox.x0 === window.x0 || bbox.y0 === window.y0 || bbox.x1 === window.x1 || bbox.y1 === window.y1,
+      });
+    }
+  }
+  const coverage: Record<string, { cropland: number; observed: number }> = {};
+  for (let i = 0; i < r.cropland.length; i++) {
+    if (r.cropland[i] === 0) continue;
+    const c = r.county[i]!;
+    const entry = (coverage[c] ??= { cropland: 0, observed: 0 });
+    entry.cropland++;
+    entry.observed += r.observed[i]!;
+  }
+  return { windowId: r.windowId, window, patches, coverage, undetectable: r.undetectable };
+}
