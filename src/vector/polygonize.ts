@@ -321,9 +321,10 @@ function regionsOf8(data: Sample, lab: Labelling, width: number): Int32Array {
 
 /**
  * Polygonises a label or mask raster given as a row-major typed array of `width × height`
- * pixels. Returns one polygon per connected region, in raster order of each region's first
- * (top-left) pixel, with coordinates in pixel corners (see {@link PixelPolygon}); convert with
- * `pixelPolygonToMap` from polygon-geometry.ts. Throws {@link PolygonizeError} for bad sizes.
+ * pixels. Returns one polygon per connected region (with 8-connectivity, one per 4-connected
+ * part, parts of a region sharing `region`), in raster order of each one's first (top-left)
+ * pixel, with coordinates in pixel corners (see {@link PixelPolygon}); convert with
+ * {@link toMapPolygons}. Throws {@link PolygonizeError} for inconsistent sizes or options.
  */
 export function polygonizePixels(
   data: TypedSamples | ArrayLike<number>,
