@@ -74,6 +74,8 @@ export interface RunInputs {
   readonly windows: readonly WindowPlan[];
   /** Pixels of context read around each window (a multiple of the model's pyramid cell). */
   readonly halo: number;
+  /** The model's pyramid cell: windows start on its multiples and are read in whole cells. */
+  readonly cell: number;
   readonly failedTiles: readonly FailedTile[];
   /** SHA-256 of every local input file, by manifest-relative path (URLs are not hashed). */
   readonly checksums: Readonly<Record<string, string>>;
@@ -316,6 +318,7 @@ export async function openRun(manifestFile: string, options: OpenRunOptions): Pr
     classifier,
     windows: planWindows(after, manifest.windowSize, cell, ids),
     halo,
+    cell,
     failedTiles,
     checksums,
   };

@@ -96,7 +96,15 @@ export async function detectWindow(
 ): Promise<WindowRasters> {
   const h = run.halo;
   const core = plan.window;
-  const outer: PixelWindow = { x0: core.x0 - h, y0: core.y0 - h, x1: core.x1 + h, y1: core.y1 + h };
+  // The window read is the core plus the halo, extended to whole pyramid cells (a core clipped at
+  // the mosaic's edge is not); the model's features need that, and the extra pixels are context.
+  const roundUp = (v: number): number => Math.ceil(v / run.cell) * run.cell;
+  const outer: PixelWindow = {
+    x0: core.x0 - h,
+    y0: core.y0 - h,
+    x1: core.x0 - h + roundUp(core.x1 - core.x0 + 2 * h),
+    y1: core.y0 - h + roundUp(core.y1 - core.y0 + 2 * h),
+  };
   const ow = outer.x1 - outer.x0;
   const oh = outer.y1 - outer.y0;
   const width = core.x1 - core.x0;
