@@ -5,7 +5,8 @@
  * DEFLATE, 256×256 tiles, pixel-interleaved, with synthetic but realistic content (wavy field
  * parcels of six land-cover classes with per-band reflectances, crop-row texture, roads, an
  * illumination gradient and sensor noise, DN = reflectance × 10000 as in Sentinel-2 L1C); the
- * same image LZW-compressed; and a 10000×10000 4-band version for the memory budget.
+ * same image LZW- and ZSTD-compressed (our LZW decoder; geotiff's WASM zstd on the main thread
+ * vs on its worker Pool); and a 10000×10000 4-band version for the memory budget.
  *
  * Throughput is in megapixels per second, a pixel being one location with all 4 bands read.
  * Our reader reads window by window (1024×1024, aligned to tiles), as the pipeline does.
@@ -31,6 +32,7 @@ import {
 
 const MAIN = { width: 7000, height: 5000, name: "synthetic-7000x5000-u16x4-deflate.tif" };
 const MAIN_LZW = { ...MAIN, name: "synthetic-7000x5000-u16x4-lzw.tif" };
+const MAIN_ZSTD = { ...MAIN, name: "synthetic-7000x5000-u16x4-zstd.tif" };
 const BIG = { width: 10000, height: 10000, name: "synthetic-10000x10000-u16x4-deflate.tif" };
 const BANDS = 4;
 const WINDOW = 1024;
@@ -192,6 +194,10 @@ function oursStage(
   };
 }
 
+function removeEnvi(bin: string): void {
+  for (const f of [bin, bin.replace(/\.bin$/, ".hdr"), `${bin}.aux.xml`]) rmSync(f, { force: true });
+}
+
 function shmDir(ctx: BenchContext): string {
   return existsSync("/dev/shm") ? "/dev/shm" : ctx.tmpDir;
 }
@@ -213,8 +219,7 @@ function gdalStage(
       const n = repeats(ctx, full);
       for (let i = 0; i <= n; i++) {
         const r = timeCommand("gdal_translate", ["-q", "-of", "ENVI", file, out], env);
-        rmSync(out, { force: true });
-        rmSync(out.replace(/\.bin$/, ".hdr"), { force: true });
+        removeEnvi(out);
         if (i === 0) continue; // warm-up (page cache)
         times.push(r.ms);
         if (r.peakRssMb !== null) rss.push(r.peakRssMb);
@@ -245,10 +250,10 @@ const stages: BenchStage[] = [
     5,
   ),
   oursStage(
-    "decode/ours-geotiff-pool2",
-    "our reader, decodeWorkers: 2 (geotiff Pool, pako in 2 workers)",
+    "decode/ours-pako-pool2",
+    "our reader, nativeDeflate: false, decodeWorkers: 2 (geotiff's pako on a 2-worker Pool)",
     MAIN,
-    { decodeWorkers: 2 },
+    { nativeDeflate: false, decodeWorkers: 2 },
     3,
   ),
   oursStage(
@@ -311,8 +316,7 @@ const stages: BenchStage[] = [
         const gdal = timeCommand("gdal_translate", ["-q", "-of", "ENVI", file, out], {
           GDAL_NUM_THREADS: "1",
         }).ms;
-        rmSync(out, { force: true });
-        rmSync(out.replace(/\.bin$/, ".hdr"), { force: true });
+        removeEnvi(out);
         ratios.push(gdal / ours);
       }
       return {
@@ -323,17 +327,19 @@ const stages: BenchStage[] = [
       };
     },
   },
+  oursStage("decode/ours-lzw", "our reader on the LZW copy (src/ingest/lzw.ts)", MAIN_LZW, {}, 3),
+  gdalStage("decode/gdal_translate-lzw", MAIN_LZW, 3),
   oursStage(
-    "decode/ours-lzw-main",
-    "our reader on the LZW copy, geotiff's LZW on the main thread",
-    MAIN_LZW,
+    "decode/ours-zstd-main",
+    "our reader on the ZSTD copy, geotiff's zstd on the main thread",
+    MAIN_ZSTD,
     {},
     3,
   ),
   oursStage(
-    "decode/ours-lzw-pool2",
-    "our reader on the LZW copy, decodeWorkers: 2",
-    MAIN_LZW,
+    "decode/ours-zstd-pool2",
+    "our reader on the ZSTD copy, decodeWorkers: 2",
+    MAIN_ZSTD,
     { decodeWorkers: 2 },
     3,
   ),
@@ -370,6 +376,7 @@ export const benchmarks: BenchModule = {
     if (!haveCommand("gdal_translate")) throw new RangeError("decode.bench needs gdal_translate (gdal-bin)");
     ensureTiff(ctx, MAIN, "DEFLATE");
     ensureTiff(ctx, MAIN_LZW, "LZW");
+    ensureTiff(ctx, MAIN_ZSTD, "ZSTD");
     rmSync(path.join(ctx.tmpDir, `scene-${MAIN.width}x${MAIN.height}.bin`), { force: true });
     ensureTiff(ctx, BIG, "DEFLATE");
     rmSync(path.join(ctx.tmpDir, `scene-${BIG.width}x${BIG.height}.bin`), { force: true });

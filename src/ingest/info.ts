@@ -171,8 +171,8 @@ function num(v: number): string {
   return Number.isInteger(v) ? String(v) : v.toPrecision(12).replace(/\.?0+$/, "");
 }
 
-function bboxText(b: MapBBox): string {
-  return `x ${num(b.minX)} .. ${num(b.maxX)}, y ${num(b.minY)} .. ${num(b.maxY)} (${b.crs})`;
+function bboxText(b: MapBBox, axes: [string, string] = ["x", "y"]): string {
+  return `${axes[0]} ${num(b.minX)} .. ${num(b.maxX)}, ${axes[1]} ${num(b.minY)} .. ${num(b.maxY)} (${b.crs})`;
 }
 
 /** A human-readable multi-line description, for `patrol info` without --json. */
@@ -194,7 +194,10 @@ export function formatRasterInfo(info: RasterInfo): string {
     add("Geotransform", "none (pixel coordinates)");
   }
   if (info.bounds) add("Bounds", bboxText(info.bounds));
-  add("Lon/lat", info.lonLatBounds ? bboxText(info.lonLatBounds) : `unknown: ${info.lonLatProblem ?? ""}`);
+  add(
+    "Lon/lat",
+    info.lonLatBounds ? bboxText(info.lonLatBounds, ["lon", "lat"]) : `unknown: ${info.lonLatProblem ?? ""}`,
+  );
   const layout = info.block.tiled ? "tiles" : "strips";
   const parts = [`${info.block.width} × ${info.block.height} ${layout}`, info.compression];
   if (info.predictor !== null && info.predictor !== 1) parts.push(`predictor ${info.predictor}`);

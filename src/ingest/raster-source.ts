@@ -54,12 +54,16 @@ export interface OpenRasterOptions {
    */
   readonly maxPixels?: number;
   /**
-   * 0 (default): decode on the main thread, DEFLATE with Node's native zlib on libuv's thread
-   * pool. n > 0: every compressed block (DEFLATE via pako) is decoded on a geotiff.js worker
-   * Pool of n workers. On 2 cores the default is faster (see bench/decode.bench.ts).
+   * 0 (default): geotiff.js codecs (PackBits, JPEG, LERC, ZSTD) decode on the main thread.
+   * n > 0: they decode on a geotiff.js worker Pool of n workers (see bench/decode.bench.ts for
+   * when that pays on 2 cores). DEFLATE (Node's zlib, already off the main thread) and LZW
+   * (./lzw.ts) never use the pool.
    */
   readonly decodeWorkers?: number;
-  /** Use Node's zlib for DEFLATE (default true); false uses geotiff's pako decoder. */
+  /**
+   * Use Node's zlib for DEFLATE (default true); false uses geotiff's pako decoder instead (on
+   * the pool when `decodeWorkers` > 0). Only for comparison: zlib is 3–5× faster.
+   */
   readonly nativeDeflate?: boolean;
   /**
    * Budget in bytes for recently decoded blocks, so windows that share a strip or tile (halos,
@@ -107,6 +111,8 @@ interface LevelHeader {
   readonly tiled: boolean;
   readonly blockWidth: number;
   readonly blockHeight: number;
+  /** PhotometricInterpretation (1 BlackIsZero, 2 RGB, 6 YCbCr…). */
+  readonly photometric: number;
 }
 
 type TypedCtor = new (n: number | ArrayBufferLike, byteOffset?: number, length?: number) => TypedSamples;
@@ -203,6 +209,28 @@ interface BlockJob {
   readonly whole: boolean;
 }
 
+/** Everything {@link openRaster} found in the header, handed to the source in one piece. */
+interface SourceParts {
+  readonly source: string;
+  readonly bytes: ByteSource;
+  readonly structure: TiffStructure;
+  /** Full resolution first, then the overviews in file order. */
+  readonly headers: readonly LevelHeader[];
+  readonly nodata: number | null;
+  readonly affine: Affine;
+  readonly georeferenced: boolean;
+  readonly crs: string | null;
+  readonly crsProblem: string | null;
+  readonly pixelIsPoint: boolean;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly bandMetadata: readonly Readonly<Record<string, string>>[];
+  readonly lercParameters: ArrayLike<number> | null;
+  readonly maxPixels: number;
+  readonly pool: Pool | null;
+  readonly nativeDeflate: boolean;
+  readonly cacheBudget: number;
+}
+
 /**
  * An opened GeoTIFF. Besides {@link RasterSource} it exposes what `patrol info` reports
  * (georeferenced, pixelIsPoint, interleave, predictor, metadata…).
@@ -231,32 +259,41 @@ export class GeoTiffRasterSource implements RasterSource {
   private cacheBytes = 0;
   private closed = false;
 
+  readonly source: string;
+  readonly nodata: number | null;
+  readonly affine: Affine;
+  /** False when the file has no geotransform (affine is then GDAL's identity default). */
+  readonly georeferenced: boolean;
+  readonly crs: string | null;
+  /** Why the file's CRS could not be named as "EPSG:n" (user-defined…), else null. */
+  readonly crsProblem: string | null;
+  readonly pixelIsPoint: boolean;
+  readonly bandDescriptions: readonly string[];
+  private readonly bytes: ByteSource;
+  private readonly structure: TiffStructure;
+  private readonly headers: readonly LevelHeader[];
+  private readonly maxPixels: number;
+  private readonly pool: Pool | null;
+  private readonly nativeDeflate: boolean;
+  private readonly cacheBudget: number;
+
   /** @internal use {@link openRaster} */
-  constructor(
-    readonly source: string,
-    private readonly bytes: ByteSource,
-    private readonly structure: TiffStructure,
-    private readonly headers: readonly LevelHeader[],
-    readonly nodata: number | null,
-    readonly affine: Affine,
-    /** False when the file has no geotransform (affine is then GDAL's identity default). */
-    readonly georeferenced: boolean,
-    readonly crs: string | null,
-    /** Why the file's CRS could not be named as "EPSG:n" (user-defined…), else null. */
-    readonly crsProblem: string | null,
-    readonly pixelIsPoint: boolean,
-    readonly bandDescriptions: readonly string[],
-    metadata: {
-      dataset: Readonly<Record<string, string>>;
-      bands: readonly Readonly<Record<string, string>>[];
-    },
-    private readonly maxPixels: number,
-    private readonly pool: Pool | null,
-    private readonly nativeDeflate: boolean,
-    lercParameters: ArrayLike<number> | null,
-    private readonly cacheBudget: number,
-  ) {
-    const main = headers[0]!;
+  constructor(parts: SourceParts) {
+    this.source = parts.source;
+    this.bytes = parts.bytes;
+    this.structure = parts.structure;
+    this.headers = parts.headers;
+    this.nodata = parts.nodata;
+    this.affine = parts.affine;
+    this.georeferenced = parts.georeferenced;
+    this.crs = parts.crs;
+    this.crsProblem = parts.crsProblem;
+    this.pixelIsPoint = parts.pixelIsPoint;
+    this.maxPixels = parts.maxPixels;
+    this.pool = parts.pool;
+    this.nativeDeflate = parts.nativeDeflate;
+    this.cacheBudget = parts.cacheBudget;
+    const main = parts.headers[0]!;
     this.width = main.width;
     this.height = main.height;
     this.bandCount = main.samplesPerPixel;
@@ -265,21 +302,24 @@ export class GeoTiffRasterSource implements RasterSource {
     this.blockHeight = main.blockHeight;
     this.tiled = main.tiled;
     this.predictor = main.predictor;
-    this.compression = GeoTiffRasterSource.compressionLabel(main.compression, lercParameters);
+    this.compression = GeoTiffRasterSource.compressionLabel(main, parts.lercParameters);
     this.interleave = main.planar === 1 && main.samplesPerPixel > 1 ? "PIXEL" : "BAND";
-    this.overviews = headers.slice(1).map((h) => ({ width: h.width, height: h.height }));
-    this.littleEndian = structure.littleEndian;
-    this.bigTiff = structure.bigTiff;
-    this.metadata = metadata.dataset;
-    this.bandMetadata = metadata.bands;
+    this.overviews = parts.headers.slice(1).map((h) => ({ width: h.width, height: h.height }));
+    this.littleEndian = parts.structure.littleEndian;
+    this.bigTiff = parts.structure.bigTiff;
+    this.metadata = parts.metadata;
+    this.bandMetadata = parts.bandMetadata;
+    this.bandDescriptions = parts.bandMetadata.map((m) => m.DESCRIPTION ?? "");
   }
 
-  private static compressionLabel(code: number, lerc: ArrayLike<number> | null): string {
-    if (code === 34887 && lerc && lerc.length >= 2) {
+  /** The compression as gdalinfo names it (LERC_DEFLATE, "YCbCr JPEG"…). */
+  private static compressionLabel(h: LevelHeader, lerc: ArrayLike<number> | null): string {
+    if (h.compression === 34887 && lerc && lerc.length >= 2) {
       if (lerc[1] === 1) return "LERC_DEFLATE";
       if (lerc[1] === 2) return "LERC_ZSTD";
     }
-    return compressionName(code);
+    if (h.compression === 7 && h.photometric === 6) return "YCbCr JPEG";
+    return compressionName(h.compression);
   }
 
   /** Reads a window; see {@link RasterSource.read}. Window in pixels of the chosen level. */
@@ -353,6 +393,14 @@ export class GeoTiffRasterSource implements RasterSource {
     await this.bytes.close();
   }
 
+  /**
+   * @internal Reads the full-resolution strip/tile offset tables; {@link openRaster} calls it
+   * so that header problems surface at open rather than at the first read.
+   */
+  async loadOffsetTables(): Promise<void> {
+    await this.level(0);
+  }
+
   private cached(key: string): Uint8Array | undefined {
     const hit = this.cache.get(key);
     if (hit) {
@@ -408,6 +456,7 @@ export class GeoTiffRasterSource implements RasterSource {
       blockHeight: h.blockHeight,
       bitsPerSample: h.bitsPerSample,
       jpegTables: h.compression === 7 ? ((await tag<Uint8Array>(image, "JPEGTables")) ?? null) : null,
+      ycbcrToRgb: h.compression === 7 && h.photometric === 6,
       lercParameters:
         h.compression === 34887 ? ((await tag<ArrayLike<number>>(image, "LercParameters")) ?? null) : null,
     };
@@ -761,11 +810,24 @@ async function readHeader(
   if (compression === 7 && sampleType !== "uint8") {
     throw new RasterFormatError(name, `${label}JPEG compression of ${sampleType} samples is not supported`);
   }
+  const photometric = Number((await tag<number>(image, "PhotometricInterpretation")) ?? 1);
   const planarRaw = Number((await tag<number>(image, "PlanarConfiguration")) ?? 1);
   if (planarRaw !== 1 && planarRaw !== 2) {
     throw new RasterFormatError(name, `${label}PlanarConfiguration ${planarRaw} is not valid`);
   }
   const planar = planarRaw as 1 | 2;
+  if (photometric === 6 && compression !== 7) {
+    throw new RasterFormatError(
+      name,
+      `${label}YCbCr photometric interpretation is only supported with JPEG compression`,
+    );
+  }
+  if (photometric === 6 && (spp !== 3 || planar !== 1)) {
+    throw new RasterFormatError(
+      name,
+      `${label}YCbCr JPEG needs 3 pixel-interleaved samples, found ${spp} (planar ${planar})`,
+    );
+  }
   const predictor = Number((await tag<number>(image, "Predictor")) ?? 1);
   const bytesPerSample = BYTES[sampleType];
   if (
@@ -838,6 +900,7 @@ async function readHeader(
     tiled,
     blockWidth,
     blockHeight,
+    photometric,
   };
 }
 
@@ -949,27 +1012,26 @@ export async function openRaster(
       main.compression === 34887 ? ((await tag<ArrayLike<number>>(image, "LercParameters")) ?? null) : null;
     const workers = options.decodeWorkers ?? 0;
     pool = workers > 0 ? new Pool(workers) : null;
-    const src = new GeoTiffRasterSource(
-      name,
+    const src = new GeoTiffRasterSource({
+      source: name,
       bytes,
       structure,
       headers,
       nodata,
-      affine ?? IDENTITY_AFFINE,
-      affine !== null,
+      affine: affine ?? IDENTITY_AFFINE,
+      georeferenced: affine !== null,
       crs,
-      problem,
+      crsProblem: problem,
       pixelIsPoint,
-      bandMd.map((m) => m.DESCRIPTION ?? ""),
-      { dataset: md.dataset, bands: bandMd },
-      options.maxPixels ?? DEFAULT_MAX_PIXELS,
+      metadata: md.dataset,
+      bandMetadata: bandMd,
+      lercParameters: lerc,
+      maxPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS,
       pool,
-      options.nativeDeflate ?? true,
-      lerc,
-      options.blockCacheBytes ?? 32 * 1024 * 1024,
-    );
-    // Load the full-resolution offset tables now, so header problems surface at open.
-    await src["level"](0);
+      nativeDeflate: options.nativeDeflate ?? true,
+      cacheBudget: options.blockCacheBytes ?? 32 * 1024 * 1024,
+    });
+    await src.loadOffsetTables();
     return src;
   } catch (e) {
     await pool?.destroy();

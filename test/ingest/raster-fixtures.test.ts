@@ -15,7 +15,7 @@ import { describeRaster, rasterInfoToJson } from "../../src/ingest/info.js";
 import { LocalFileSource } from "../../src/ingest/byte-source.js";
 import { openRaster } from "../../src/ingest/raster-source.js";
 import { scanTiffStructure } from "../../src/ingest/tiff-structure.js";
-import { noTools } from "../support/environment.js";
+import { noSharedData, noTools, sharedData } from "../support/environment.js";
 import {
   expectInfoMatchesGdal,
   firstDifference,
@@ -130,6 +130,18 @@ const FIXTURES: readonly Fixture[] = [
       "-co",
       "INTERLEAVE=BAND",
     ],
+  },
+  {
+    name: "uint8-3band-strips-lzw-pred2",
+    type: "uint8",
+    bands: 3,
+    args: ["-co", "COMPRESS=LZW", "-co", "PREDICTOR=2", "-co", "BLOCKYSIZE=9"],
+  },
+  {
+    name: "uint16-2band-tiled-lzw",
+    type: "uint16",
+    bands: 2,
+    args: ["-co", "TILED=YES", "-co", "BLOCKXSIZE=48", "-co", "BLOCKYSIZE=32", "-co", "COMPRESS=LZW"],
   },
   {
     name: "int8-2band-strips-packbits",
@@ -313,6 +325,51 @@ describe.skipIf(skip)("generated GeoTIFF fixtures read the same as GDAL", () => 
       await Promise.all([a.close(), b.close(), c.close()]);
     }
   });
+
+  it.skipIf(noSharedData())(
+    "decodes YCbCr JPEG of a real NAIP quad to RGB close to libjpeg (chroma upsampling differs at colour edges)",
+    async () => {
+      const file = path.join(tmp.dir, "naip-ycbcr-jpeg.tif");
+      const naip = sharedData("naip", "m_4709963_se_14_1_20090818.tif");
+      run("gdal_translate", [
+        "-q",
+        "-b",
+        "1",
+        "-b",
+        "2",
+        "-b",
+        "3",
+        "-co",
+        "TILED=YES",
+        "-co",
+        "COMPRESS=JPEG",
+        "-co",
+        "PHOTOMETRIC=YCBCR",
+        naip,
+        file,
+      ]);
+      const src = await openRaster(file);
+      const ours = await src.read({ x0: 0, y0: 0, x1: src.width, y1: src.height });
+      await src.close();
+      const ref = gdalRead(file, "uint8", tmp.dir);
+      const diffs = new Uint32Array(256);
+      let total = 0;
+      ours.bands.forEach((b, i) => {
+        for (let k = 0; k < b.length; k++) {
+          const d = Math.abs(b[k]! - ref.bands[i]![k]!);
+          diffs[d]!++;
+          total += d;
+        }
+      });
+      const n = ours.bands.length * ours.width * ours.height;
+      let below = 0;
+      let p99 = 0;
+      while (below + diffs[p99]! < 0.99 * n) below += diffs[p99++]!;
+      expect(total / n).toBeLessThan(0.6);
+      expect(p99).toBeLessThanOrEqual(3);
+      expect(diffs.findLastIndex((c) => c > 0)).toBeLessThanOrEqual(16);
+    },
+  );
 
   it("decodes JPEG-compressed RGB within 1 grey level of libjpeg", async () => {
     const f: Fixture = {
