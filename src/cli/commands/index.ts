@@ -4,6 +4,9 @@ import { registerTrainCommand } from "./train.js";
 import { registerEvaluateModelCommand } from "./evaluate-model.js";
 import { registerClassifyCommand } from "./classify.js";
 import { registerDetectCommand } from "./detect.js";
+import { registerRunCommand } from "./run.js";
+import { registerWorkerCommand } from "./worker.js";
+import { registerStatusCommand } from "./status.js";
 
 /** Every subcommand's registration function; add new commands here. */
 export const commands: Array<(program: Command) => void> = [
@@ -12,4 +15,7 @@ export const commands: Array<(program: Command) => void> = [
   registerEvaluateModelCommand,
   registerClassifyCommand,
   registerDetectCommand,
+  registerRunCommand,
+  registerWorkerCommand,
+  registerStatusCommand,
 ];

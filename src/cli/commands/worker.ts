@@ -1,0 +1,109 @@
+/**
+ * `patrol worker [--concurrency N]`: a long-running queue worker. Classification is CPU-bound
+ * and synchronous in tfjs, so concurrency means processes: N > 1 forks N worker processes
+ * (node:cluster) that each take one window at a time; the primary restarts a child that dies.
+ * SIGTERM/SIGINT: stop taking jobs and finish the ones in hand (BullMQ `worker.close()`); a
+ * second signal abandons them, and their lapsed locks hand them to another worker.
+ */
+import cluster from "node:cluster";
+import { availableParallelism, hostname } from "node:os";
+import type { Command } from "commander";
+import { InvalidArgumentError } from "commander";
+import { useBackend } from "../../classify/backend.js";
+import { ConfigError } from "../../core/errors.js";
+import { createLogger } from "../../core/logger.js";
+import { queueConfigFromEnv, redactRedisUrl, startWorker, timingFromEnv } from "../../queue/index.js";
+
+interface WorkerCliOptions {
+  concurrency: number;
+  backend?: string;
+}
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a positive integer");
+  return n;
+}
+
+async function runSupervisor(count: number): Promise<void> {
+  const logger = createLogger().child({ role: "supervisor", pid: process.pid });
+  let stopping = false;
+  const fork = (): void => {
+    cluster.fork({ PATROL_WORKER_CHILD: "1" });
+  };
+  for (let i = 0; i < count; i++) fork();
+  cluster.on("exit", (w, code, signal) => {
+    if (stopping) return;
+    logger.warn({ child: w.process.pid, code, signal }, "worker process died; starting another");
+    setTimeout(fork, 1000);
+  });
+  logger.info({ processes: count }, "worker processes started");
+  await new Promise<void>((resolve) => {
+    const stop = (sig: NodeJS.Signals): void => {
+      const children = Object.values(cluster.workers ?? {});
+      if (!stopping) logger.info({ signal: sig }, "stopping worker processes");
+      stopping = true;
+      for (const w of children) w?.process.kill("SIGTERM");
+      if (children.length === 0) resolve();
+    };
+    process.on("SIGTERM", stop);
+    process.on("SIGINT", stop);
+    cluster.on("exit", () => {
+      if (stopping && Object.keys(cluster.workers ?? {}).length === 0) resolve();
+    });
+  });
+}
+
+async function runWorkerProcess(o: WorkerCliOptions): Promise<void> {
+  const config = queueConfigFromEnv();
+  if (!config) throw new ConfigError("REDIS_URL", "a worker needs REDIS_URL (redis://host:6379)");
+  const name = `${hostname()}:${process.pid}`;
+  const logger = createLogger().child({ worker: name });
+  const backend = await useBackend(o.backend);
+  const worker = startWorker(config, { logger, concurrency: 1, name, ...timingFromEnv() });
+  await worker.ready;
+  logger.info(
+    { redis: redactRedisUrl(config.redisUrl), prefix: config.prefix, backend },
+    "worker taking jobs",
+  );
+  await new Promise<void>((resolve) => {
+    let firstSignalAt = 0;
+    const onSignal = (sig: NodeJS.Signals): void => {
+      const now = Date.now();
+      if (firstSignalAt === 0) {
+        firstSignalAt = now;
+        logger.info({ signal: sig }, "finishing the job in hand, then stopping");
+        void worker.close().then(resolve, resolve);
+      } else if (now - firstSignalAt > 500) {
+        // A second signal (not the echo of a terminal's Ctrl-C to the whole group): hand back.
+        logger.warn({ signal: sig }, "stopping now; the job in hand goes back to the queue");
+        void worker.close(true).then(resolve, resolve);
+      }
+    };
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+  });
+  logger.info("worker stopped");
+}
+
+export function registerWorkerCommand(program: Command): void {
+  program
+    .command("worker")
+    .description(
+      "take window and assembly jobs from the queue (REDIS_URL, PATROL_QUEUE_PREFIX) until SIGTERM/SIGINT",
+    )
+    .option(
+      "--concurrency <n>",
+      "windows processed at once on this machine, each in its own process (default: one per core)",
+      positiveInt,
+      availableParallelism(),
+    )
+    .option("--backend <name>", "tfjs backend: wasm (default), cpu or node; or set PATROL_TF_BACKEND")
+    .action(async (o: WorkerCliOptions) => {
+      if (cluster.isPrimary && o.concurrency > 1 && !process.env.PATROL_WORKER_CHILD) {
+        if (!queueConfigFromEnv())
+          throw new ConfigError("REDIS_URL", "a worker needs REDIS_URL (redis://host:6379)");
+        await runSupervisor(o.concurrency);
+      } else await runWorkerProcess(o);
+    });
+}

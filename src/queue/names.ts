@@ -1,0 +1,61 @@
+/**
+ * Queue names and job ids. Ids are deterministic (`<runId>--<windowId>`, `<runId>--assemble`)
+ * so re-submitting a run finds its finished jobs instead of redoing them; BullMQ reserves `:`,
+ * and run and window ids cannot contain it (the manifest's SAFE_ID).
+ */
+
+/** Queue of window jobs (detect + vectorise one window). */
+export const WINDOW_QUEUE = "windows";
+/** Queue of run assembly jobs, each the parent of its run's window jobs. */
+export const ASSEMBLY_QUEUE = "assembly";
+
+export const JOB_WINDOW = "window";
+export const JOB_ASSEMBLE = "assemble";
+
+export function windowJobId(runId: string, windowId: string): string {
+  return `${runId}--${windowId}`;
+}
+
+export function assemblyJobId(runId: string): string {
+  return `${runId}--assemble`;
+}
+
+/** The job id at the end of a BullMQ job key (`<prefix>:<queue>:<id>`). */
+export function jobIdOfKey(jobKey: string): string {
+  return jobKey.slice(jobKey.lastIndexOf(":") + 1);
+}
+
+/** Data of a window job: everything a worker needs to open the run and find the window. */
+export interface WindowJobData {
+  readonly runId: string;
+  /** Absolute path of the manifest, the same on every worker (shared storage). */
+  readonly manifestFile: string;
+  readonly windowId: string;
+  /** Absolute output folder (resolved by the submitter). */
+  readonly outDir: string;
+  readonly modelDir?: string;
+}
+
+/** What a window job returns (kept small: it is stored in Redis). */
+export interface WindowJobResult {
+  readonly windowId: string;
+  readonly patches: number;
+  readonly ms: number;
+}
+
+export interface AssemblyJobData {
+  readonly runId: string;
+  readonly manifestFile: string;
+  readonly outDir: string;
+  readonly modelDir?: string;
+  readonly windowIds: readonly string[];
+  /** Epoch ms when the run was submitted, for the summary's timings. */
+  readonly submittedAt: number;
+}
+
+export interface AssemblyJobResult {
+  readonly status: "complete" | "partial";
+  readonly issues: number;
+  readonly failedWindows: number;
+  readonly summaryFile: string;
+}
