@@ -29,11 +29,16 @@ export class LzwStreamError extends RangeError {
  * chains to follow.
  */
 export function decodeLzw(input: Uint8Array, expectedBytes: number): Uint8Array {
-  const out = new Uint8Array(expectedBytes);
+  // Slack for one more string past the end (strings are at most MAX_CODES bytes long), so the
+  // copy loop needs no bounds check per byte.
+  const out = new Uint8Array(expectedBytes + MAX_CODES + 1);
   const offset = new Int32Array(MAX_CODES);
   const length = new Int32Array(MAX_CODES);
   let nextCode = FIRST_FREE;
   let width = 9;
+  let mask = 511;
+  /** Next code number at which the code width grows (libtiff's early change). */
+  let widen = 511;
   let bits = 0;
   let bitCount = 0;
   let inPos = 0;
@@ -44,19 +49,28 @@ export function decodeLzw(input: Uint8Array, expectedBytes: number): Uint8Array 
   const inLen = input.length;
 
   while (outPos < expectedBytes) {
-    while (bitCount < width) {
-      if (inPos >= inLen) return out.subarray(0, outPos); // ran out: no EOI (libtiff warns too)
-      bits = (bits << 8) | input[inPos++]!;
-      bitCount += 8;
+    if (bitCount < width) {
+      if (inPos + 1 < inLen) {
+        bits = ((bits << 16) | (input[inPos]! << 8) | input[inPos + 1]!) & 0xfffffff;
+        inPos += 2;
+        bitCount += 16;
+      } else if (inPos < inLen) {
+        bits = ((bits << 8) | input[inPos++]!) & 0xfffffff;
+        bitCount += 8;
+        if (bitCount < width) break; // ran out: no EOI (libtiff warns too)
+      } else {
+        break;
+      }
     }
     bitCount -= width;
-    const code = (bits >>> bitCount) & ((1 << width) - 1);
-    bits &= (1 << bitCount) - 1;
+    const code = (bits >>> bitCount) & mask;
 
     if (code === EOI) break;
     if (code === CLEAR) {
       nextCode = FIRST_FREE;
       width = 9;
+      mask = 511;
+      widen = 511;
       prevPos = -1;
       continue;
     }
@@ -65,25 +79,33 @@ export function decodeLzw(input: Uint8Array, expectedBytes: number): Uint8Array 
     if (code < CLEAR) {
       out[outPos++] = code;
       len = 1;
-    } else if (code < nextCode || (code === nextCode && prevPos >= 0)) {
-      // For code === nextCode (KwKwK) the entry is about to be: previous string + its first
-      // byte, i.e. the bytes at prevPos..prevPos+prevLen, which the forward copy produces.
-      const from = code < nextCode ? offset[code]! : prevPos;
-      len = code < nextCode ? length[code]! : prevLen + 1;
-      const n = Math.min(len, expectedBytes - outPos);
-      for (let k = 0; k < n; k++) out[outPos + k] = out[from + k]!;
-      outPos += n;
     } else {
-      throw new LzwStreamError(`LZW code ${code} refers past the table (next free code ${nextCode})`);
+      let from: number;
+      if (code < nextCode) {
+        from = offset[code]!;
+        len = length[code]!;
+      } else if (code === nextCode && prevPos >= 0) {
+        // KwKwK: the entry about to be made, previous string + its first byte, i.e. the bytes
+        // at prevPos..prevPos+prevLen, which this forward copy produces.
+        from = prevPos;
+        len = prevLen + 1;
+      } else {
+        throw new LzwStreamError(`LZW code ${code} refers past the table (next free code ${nextCode})`);
+      }
+      for (let k = 0; k < len; k++) out[outPos + k] = out[from + k]!;
+      outPos += len;
     }
     if (prevPos >= 0 && nextCode < MAX_CODES) {
       offset[nextCode] = prevPos;
       length[nextCode] = prevLen + 1;
-      nextCode++;
-      width = nextCode >= 2047 ? 12 : nextCode >= 1023 ? 11 : nextCode >= 511 ? 10 : 9;
+      if (++nextCode === widen && width < 12) {
+        width++;
+        mask = (1 << width) - 1;
+        widen = mask;
+      }
     }
     prevPos = start;
     prevLen = len;
   }
-  return outPos === expectedBytes ? out : out.subarray(0, outPos);
+  return out.subarray(0, Math.min(outPos, expectedBytes));
 }

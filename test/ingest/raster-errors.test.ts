@@ -241,25 +241,29 @@ describe.skipIf(skipGdal)("reading damaged files", () => {
     await Promise.all([src.close(), intact.close()]);
   });
 
-  it("a corrupt DEFLATE tile is a permanent TileReadError that says which tile", async () => {
-    const file = path.join(tmp.dir, "corrupt.tif");
-    const bytes = readFileSync(good);
-    const src0 = await openRaster(good);
-    await src0.close();
-    // Overwrite the middle of the file (inside some tile's compressed stream) with noise.
-    const rand = seededRandom(7);
-    const mid = Math.floor(bytes.length * 0.6);
-    for (let i = 0; i < 4000; i++) bytes[mid + i] = Math.floor(rand() * 256);
-    writeFileSync(file, bytes);
-    const src = await openRaster(file);
-    const err = await failure(src.read({ x0: 0, y0: 0, x1: 600, y1: 600 }));
-    expect(err).toBeInstanceOf(TileReadError);
-    expect((err as TileReadError).permanent).toBe(true);
-    expect(err.message).toMatch(
-      /tile \(col \d, row \d\) could not be decoded \(DEFLATE, \d+ bytes at byte \d+\)/,
-    );
-    await src.close();
-  });
+  it.each(["DEFLATE", "LZW"])(
+    "a corrupt %s tile is a permanent TileReadError that says which tile",
+    async (codec) => {
+      const source = codec === "DEFLATE" ? good : tiledFixture("good-lzw", ["-co", "COMPRESS=LZW"]);
+      const file = path.join(tmp.dir, `corrupt-${codec}.tif`);
+      const bytes = readFileSync(source);
+      // Overwrite the middle of the file (inside some tile's compressed stream) with noise.
+      const rand = seededRandom(7);
+      const mid = Math.floor(bytes.length * 0.6);
+      for (let i = 0; i < 4000; i++) bytes[mid + i] = Math.floor(rand() * 256);
+      writeFileSync(file, bytes);
+      const src = await openRaster(file);
+      const err = await failure(src.read({ x0: 0, y0: 0, x1: 600, y1: 600 }));
+      expect(err).toBeInstanceOf(TileReadError);
+      expect((err as TileReadError).permanent).toBe(true);
+      expect(err.message).toMatch(
+        new RegExp(
+          `tile \\(col \\d, row \\d\\) (could not be decoded \\(${codec}, \\d+ bytes at byte \\d+\\)|decodes to \\d+ bytes, expected \\d+)`,
+        ),
+      );
+      await src.close();
+    },
+  );
 
   it("windows, bands and overviews out of range are RangeRequestErrors; maxPixels guards each read", async () => {
     const src = await openRaster(good, { maxPixels: 100_000 });
