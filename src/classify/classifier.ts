@@ -140,8 +140,8 @@ export class Classifier {
    */
   probabilities(planar: tf.Tensor3D): tf.Tensor2D {
     return tf.tidy(() => {
-      const [, h, w] = planar.shape;
       const pre = firstLayerPreActivation(planar, this.meta.features, this.first);
+      const [, h, w] = pre.shape;
       let a = tf.relu(pre).reshape([h * w, this.first.units]) as tf.Tensor2D;
       this.rest.forEach((l, i) => {
         const hidden = i < this.rest.length - 1;

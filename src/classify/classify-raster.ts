@@ -99,66 +99,72 @@ export function classifyBlock(
   const cell = pyramidCell(classifier.meta.features);
   const padW = (cell - (width % cell)) % cell;
   const padH = (cell - (height % cell)) % cell;
+  const [pw, ph] = [width + padW, height + padH];
   const cw = core.x1 - core.x0;
   const ch = core.y1 - core.y0;
   const nc = classifier.classes.length;
-  const codes = tf.tensor2d(classifier.classCodes, [nc, 1], "float32");
   const floatInput = bands[0] instanceof Float32Array || bands[0] instanceof Float64Array;
-  // Broadcasting tf.where tiles its inputs (slow on wasm), so masks are applied by multiplication.
+  const nodataValues = [...new Set([rasterNodata, binding.profileNodata])].filter(
+    (v): v is number => v !== null && !Number.isNaN(v),
+  );
+  // Elementwise ops on separate band tensors only: on wasm, reductions over a non-last axis
+  // transpose, broadcasting tf.where tiles and tf.slice copies its whole input.
   const [classT, probT, countT] = tf.tidy(() => {
-    const raw = tf.stack(
-      bands.map((b) => tf.tensor2d(b instanceof Float32Array ? b : new Float32Array(b), [height, width])),
-    ) as tf.Tensor3D;
     let bad: tf.Tensor2D | null = null;
-    const flag = (t: tf.Tensor3D): void => {
-      const any = tf.any(t, 0) as tf.Tensor2D;
-      bad = bad === null ? any : (tf.logicalOr(bad, any) as tf.Tensor2D);
+    const flag = (t: tf.Tensor2D): void => {
+      bad = bad === null ? t : (tf.logicalOr(bad, t) as tf.Tensor2D);
     };
-    if (floatInput) flag(tf.isNaN(raw));
-    for (const nd of new Set([rasterNodata, binding.profileNodata])) {
-      if (nd !== null && !Number.isNaN(nd)) flag(tf.equal(raw, nd));
-    }
-    const scale = tf.tensor3d([...binding.scale], [bands.length, 1, 1]);
-    const offset = tf.tensor3d([...binding.offset], [bands.length, 1, 1]);
-    let x = tf.add(tf.mul(raw, scale), offset) as tf.Tensor3D;
-    if (floatInput) x = tf.where(tf.isNaN(x), tf.zerosLike(x), x);
-    const ok: tf.Tensor2D | null = bad === null ? null : tf.logicalNot(bad as tf.Tensor2D).toFloat();
-    if (ok) x = tf.mul(x, ok) as tf.Tensor3D;
+    const scaled = bands.map((b, k) => {
+      const raw = tf.tensor2d(b instanceof Float32Array ? b : new Float32Array(b), [height, width]);
+      if (floatInput) flag(tf.isNaN(raw));
+      for (const nd of nodataValues) flag(tf.equal(raw, nd));
+      let v = tf.add(tf.mul(raw, binding.scale[k] as number), binding.offset[k] as number) as tf.Tensor2D;
+      if (floatInput) v = tf.where(tf.isNaN(v), tf.zerosLike(v), v);
+      return v;
+    });
+    const ok: tf.Tensor2D | null =
+      bad === null ? null : (tf.logicalNot(bad as tf.Tensor2D).toFloat() as tf.Tensor2D);
+    let x = tf.stack(ok ? scaled.map((v) => tf.mul(v, ok)) : scaled) as tf.Tensor3D;
+    const pads: Array<[number, number]> = [
+      [0, 0],
+      [0, padH],
+      [0, padW],
+    ];
     if (padW > 0 || padH > 0) {
       // Symmetric padding needs the pad to be no larger than the image; tiny images get zeros.
-      const pads: Array<[number, number]> = [
-        [0, 0],
-        [0, padH],
-        [0, padW],
-      ];
       x = padW <= width && padH <= height ? tf.mirrorPad(x, pads, "symmetric") : tf.pad(x, pads);
     }
-    const probs = classifier.probabilities(x).reshape([height + padH, width + padW, nc]);
-    const probCore = tf.slice(probs, [core.y0, core.x0, 0], [ch, cw, nc]);
-    const okCore = ok ? tf.slice(ok, [core.y0, core.x0], [ch, cw]) : null;
+    const probs = classifier.probabilities(x).reshape([ph, pw, nc]);
     // Class index → land-cover code through a one-hot product (no gather, no per-pixel JS).
-    const oneHot = tf.oneHot(tf.argMax(probCore, 2).reshape([-1]), nc);
-    let cls = tf.matMul(oneHot, codes).reshape([ch, cw]);
-    let q = tf.round(tf.mul(probCore, 255));
-    if (okCore) {
-      cls = tf.mul(cls, okCore);
-      q = tf.mul(q, tf.expandDims(okCore, 2));
+    const codes = tf.tensor2d(classifier.classCodes, [nc, 1]);
+    let cls = tf.matMul(tf.oneHot(tf.argMax(probs, 2).reshape([-1]), nc), codes).reshape([ph, pw]);
+    let q = tf.round(tf.mul(probs, 255));
+    if (ok) {
+      const okPadded = padW > 0 || padH > 0 ? tf.pad(ok, pads.slice(1)) : ok;
+      cls = tf.mul(cls, okPadded);
+      q = tf.mul(q, tf.expandDims(okPadded, 2));
     }
     const clsInt = cls.asType("int32");
-    const counts = tf.bincount(clsInt.reshape([-1]) as tf.Tensor1D, tf.tensor1d([], "int32"), 256);
+    // Histogram of the core only: weight 1 inside it, 0 in the halo.
+    const inCore = tf.pad(tf.ones([ch, cw]), [
+      [core.y0, ph - core.y1],
+      [core.x0, pw - core.x1],
+    ]);
+    const counts = tf.bincount(clsInt.reshape([-1]) as tf.Tensor1D, inCore.reshape([-1]) as tf.Tensor1D, 256);
     return [clsInt, tf.transpose(q, [2, 0, 1]).asType("int32"), counts];
   });
-  codes.dispose();
-  // Typed-array constructors convert natively (no per-pixel JavaScript).
-  const classMap = new Uint8Array(classT.dataSync() as Int32Array);
+  // Crop the core row by row (typed-array copies, no per-pixel JavaScript).
+  const cls = classT.dataSync() as Int32Array;
   const qd = probT.dataSync() as Int32Array;
-  const codeCounts = new Int32Array(countT.dataSync() as Int32Array);
+  const codeCounts = new Int32Array(countT.dataSync() as Float32Array);
   tf.dispose([classT, probT, countT]);
-  const plane = cw * ch;
-  const probabilities = Array.from(
-    { length: nc },
-    (_, c) => new Uint8Array(qd.subarray(c * plane, (c + 1) * plane)),
-  );
+  const classMap = new Uint8Array(cw * ch);
+  const probabilities = Array.from({ length: nc }, () => new Uint8Array(cw * ch));
+  for (let y = 0; y < ch; y++) {
+    const src = (core.y0 + y) * pw + core.x0;
+    classMap.set(cls.subarray(src, src + cw), y * cw);
+    probabilities.forEach((p, c) => p.set(qd.subarray(c * pw * ph + src, c * pw * ph + src + cw), y * cw));
+  }
   return { width: cw, height: ch, classMap, probabilities, codeCounts };
 }
 

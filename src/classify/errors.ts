@@ -4,17 +4,18 @@
  */
 import { PatrolError } from "../core/errors.js";
 
-/** The image's bands do not provide what the model reads. */
+/** The image's bands (as its sensor profile names them) do not provide what the model reads. */
 export class BandMismatchError extends PatrolError {
   readonly permanent = true;
   constructor(
     readonly source: string,
     readonly modelBands: readonly string[],
+    /** Band names of the image's sensor profile. */
     readonly imageBands: readonly string[],
     readonly problem: string,
   ) {
     super(
-      `${source}: ${problem} (model reads ${modelBands.join(",")}; image has ${imageBands.join(",") || "none"})`,
+      `${source}: ${problem} (the model reads ${modelBands.join(", ")}; the profile names ${imageBands.join(", ") || "no bands"})`,
     );
   }
 }

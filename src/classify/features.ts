@@ -129,45 +129,82 @@ function checkInput(planar: tf.Tensor3D, spec: FeatureSpec): void {
   }
 }
 
-function bandRows(planar: tf.Tensor, spec: FeatureSpec, role: BandRole): tf.Tensor {
-  const i = spec.bands.indexOf(role);
-  const [, ...rest] = planar.shape;
-  return tf.slice(planar, [i, ...rest.map(() => 0)], [1, ...rest]);
+/**
+ * Linear combinations of the channels of a channel-first [C, n] matrix: weights [k][C] → [k, n].
+ * On wasm, tf.slice copies its whole input and tf.gather runs in JavaScript, so selecting or
+ * combining channels is done as a small matmul instead (sub-millisecond per megapixel).
+ */
+function combine(x: tf.Tensor2D, weights: readonly (readonly number[])[]): tf.Tensor2D {
+  return tf.matMul(tf.tensor2d(weights as number[][]), x);
+}
+
+/** One-hot rows selecting channels `from`..`from + count - 1` of C channels. */
+function selectRows(channels: number, from: number, count: number): number[][] {
+  return Array.from({ length: count }, (_, r) =>
+    Array.from({ length: channels }, (_, c) => (c === from + r ? 1 : 0)),
+  );
+}
+
+/** Normalised-difference indices of a [C, n] band matrix, [pairs, n] (null when the bands allow none). */
+function indices(x: tf.Tensor2D, spec: FeatureSpec): tf.Tensor2D | null {
+  const pairs = indexPairs(spec.bands);
+  if (pairs.length === 0) return null;
+  const c = spec.bands.length;
+  const row = (a: BandRole, b: BandRole, sign: number): number[] =>
+    Array.from(
+      { length: c },
+      (_, i) => (i === spec.bands.indexOf(a) ? 1 : 0) + (i === spec.bands.indexOf(b) ? sign : 0),
+    );
+  const num = combine(
+    x,
+    pairs.map((p) => row(p.a, p.b, -1)),
+  );
+  const den = combine(
+    x,
+    pairs.map((p) => row(p.a, p.b, 1)),
+  );
+  return normalisedDifference(num, den) as tf.Tensor2D;
 }
 
 /** Per-pixel channels, [Cp, H, W, 1]. */
 function pixelChannels(planar: tf.Tensor3D, spec: FeatureSpec): tf.Tensor4D {
   const [c, h, w] = planar.shape;
-  const x = planar.reshape([c, h, w, 1]);
-  const idx = indexPairs(spec.bands).map((p) =>
-    normalisedDifference(bandRows(x, spec, p.a), bandRows(x, spec, p.b)),
-  );
-  return (idx.length > 0 ? tf.concat([x, ...idx], 0) : x) as tf.Tensor4D;
+  const x = planar.reshape([c, h * w]) as tf.Tensor2D;
+  const idx = indices(x, spec);
+  return (idx ? tf.concat([x, idx], 0) : x).reshape([-1, h, w, 1]) as tf.Tensor4D;
 }
 
 /** Level channels for k = 1..K, each [Cl, H/2^k, W/2^k, 1]. */
 function levelChannels(planar: tf.Tensor3D, spec: FeatureSpec): tf.Tensor4D[] {
   const [c, h, w] = planar.shape;
-  const x = planar.reshape([c, h, w, 1]) as tf.Tensor4D;
-  const base: tf.Tensor4D[] = [x, tf.square(x)];
+  const x2 = planar.reshape([c, h * w]) as tf.Tensor2D;
+  const base: tf.Tensor2D[] = [x2, tf.square(x2)];
   if (spec.edges) {
-    const brightness = tf.mean(x, 0, true) as tf.Tensor4D;
+    const brightness = combine(x2, [Array.from({ length: c }, () => 1 / c)]).reshape([
+      1,
+      h,
+      w,
+      1,
+    ]) as tf.Tensor4D;
     const sobel = tf.tensor4d([-1, -1, 0, -2, 1, -1, -2, 0, 0, 0, 2, 0, -1, 1, 0, 2, 1, 1], [3, 3, 1, 2]);
     const g = tf.depthwiseConv2d(brightness, sobel, 1, "same");
-    base.push(tf.sqrt(tf.add(tf.sum(tf.square(g), 3, true), 1e-8)) as tf.Tensor4D);
+    base.push(tf.sqrt(tf.add(tf.sum(tf.square(g), 3, true), 1e-8)).reshape([1, h * w]) as tf.Tensor2D);
   }
-  let level = tf.concat(base, 0) as tf.Tensor4D;
+  const channels = 2 * c + (spec.edges ? 1 : 0);
+  let level = tf.concat(base, 0).reshape([channels, h, w, 1]) as tf.Tensor4D;
   const out: tf.Tensor4D[] = [];
-  const pairs = indexPairs(spec.bands);
   for (let k = 1; k <= spec.pyramidLevels; k++) {
     level = tf.avgPool(level, 2, 2, "valid");
     const [, hk, wk] = level.shape;
-    const mean = tf.slice(level, [0, 0, 0, 0], [c, hk, wk, 1]);
-    const m2 = tf.slice(level, [c, 0, 0, 0], [c, hk, wk, 1]);
+    const flat = level.reshape([channels, hk * wk]) as tf.Tensor2D;
+    const mean = combine(flat, selectRows(channels, 0, c));
+    const m2 = combine(flat, selectRows(channels, c, c));
     const std = tf.sqrt(tf.add(tf.relu(tf.sub(m2, tf.square(mean))), 1e-6));
-    const idx = pairs.map((p) => normalisedDifference(bandRows(mean, spec, p.a), bandRows(mean, spec, p.b)));
-    const edges = spec.edges ? [tf.slice(level, [2 * c, 0, 0, 0], [1, hk, wk, 1])] : [];
-    out.push(tf.concat([mean, std, ...idx, ...edges], 0) as tf.Tensor4D);
+    const parts: tf.Tensor[] = [mean, std];
+    const idx = indices(mean, spec);
+    if (idx) parts.push(idx);
+    if (spec.edges) parts.push(combine(flat, selectRows(channels, 2 * c, 1)));
+    out.push(tf.concat(parts, 0).reshape([-1, hk, wk, 1]) as tf.Tensor4D);
   }
   return out;
 }
@@ -221,7 +258,7 @@ export function explicitFeatures(planar: tf.Tensor3D, spec: FeatureSpec, pixels?
 export interface SplitFirstLayer {
   /** [3, 3, Cp, units]: the patch rows as a convolution kernel. */
   readonly patchKernel: tf.Tensor4D;
-  /** Per level k = 1..K: [units, Cl], the level rows transposed. */
+  /** Per level k = 1..K: [Cl, units], that level's rows. */
   readonly levelWeights: readonly tf.Tensor2D[];
   readonly bias: tf.Tensor1D;
   readonly units: number;
@@ -241,7 +278,7 @@ export function splitFirstLayer(kernel: tf.Tensor2D, bias: tf.Tensor1D, spec: Fe
       .transpose(tf.slice(kernel, [0, 0], [9 * cp, units]).reshape([cp, 9, units]), [1, 0, 2])
       .reshape([3, 3, cp, units]) as tf.Tensor4D;
     const levelWeights = Array.from({ length: spec.pyramidLevels }, (_, i) =>
-      tf.transpose(tf.slice(kernel, [9 * cp + i * cl, 0], [cl, units])),
+      tf.slice(kernel, [9 * cp + i * cl, 0], [cl, units]),
     ) as tf.Tensor2D[];
     return { patchKernel, levelWeights, bias: tf.clone(bias), units };
   });
@@ -278,19 +315,20 @@ export function firstLayerPreActivation(
       bias: layer.bias,
     });
     const levels = levelChannels(planar, spec);
-    // Sum the projected levels from the coarsest down, upsampling ×2 between levels, channel-as-batch.
+    // Project each level at its own resolution (Cl channels transposed to pixel-major, then a
+    // matmul to `units`), and sum from the coarsest down, upsampling ×2 between levels.
+    // (Restricting the per-pixel work to a window's core was tried: the crops it needs
+    // (tf.image.cropAndResize, rank-4 tf.slice) cost more on wasm than the halo they save.)
     let acc: tf.Tensor4D | null = null;
     for (let i = levels.length - 1; i >= 0; i--) {
       const lv = levels[i] as tf.Tensor4D;
       const [cl, hk, wk] = lv.shape;
       const proj = tf
-        .matMul(layer.levelWeights[i] as tf.Tensor2D, lv.reshape([cl, hk * wk]))
-        .reshape([layer.units, hk, wk, 1]) as tf.Tensor4D;
+        .matMul(tf.transpose(lv.reshape([cl, hk * wk])), layer.levelWeights[i] as tf.Tensor2D)
+        .reshape([1, hk, wk, layer.units]) as tf.Tensor4D;
       acc = acc === null ? proj : (tf.add(up2(acc), proj) as tf.Tensor4D);
     }
     if (acc === null) return local;
-    const [, h1, w1] = acc.shape;
-    const accNhwc = tf.transpose(acc.reshape([layer.units, h1 * w1])).reshape([1, h1, w1, layer.units]);
-    return tf.add(local, up2(accNhwc as tf.Tensor4D)) as tf.Tensor4D;
+    return tf.add(local, up2(acc)) as tf.Tensor4D;
   });
 }

@@ -50,7 +50,9 @@ describe("feature extraction", () => {
       const split = splitFirstLayer(kernel, bias, spec);
       const ref = tf.tidy(() => tf.add(tf.matMul(explicitFeatures(x, spec), kernel), bias));
       const fast = tf.tidy(() => firstLayerPreActivation(x, spec, split).reshape([h * w, 12]));
-      expect(maxAbsDiff(ref, fast)).toBeLessThan(1e-5);
+      // Relative to the largest value: colour indices of near-black pixels reach hundreds.
+      const scale = tf.tidy(() => tf.max(tf.abs(ref)).dataSync()[0] as number);
+      expect(maxAbsDiff(ref, fast) / (1 + scale)).toBeLessThan(1e-6);
       tf.dispose([x, kernel, bias, ref, fast]);
       disposeSplitFirstLayer(split);
       expect(tf.memory().numTensors).toBe(before);

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -7,6 +7,7 @@ import { requestedBackend, useBackend } from "../../src/classify/backend.js";
 import {
   gbt21010Meaning,
   loadPolygonTraining,
+  loadRasterPairs,
   readClassMapping,
 } from "../../src/classify/training-sources.js";
 import { ConfigError } from "../../src/core/errors.js";
@@ -123,6 +124,34 @@ describe("training from polygons", () => {
       "trees",
       "orchard",
     ]);
+  });
+});
+
+describe("training from label rasters", () => {
+  it("reads NAME.tif + NAME_label.tif pairs through the label mapping, nodata ignored", async () => {
+    const pairs = path.join(dir, "pairs");
+    await mkdir(pairs, { recursive: true });
+    const band = Uint8Array.from({ length: 64 * 64 }, (_, i) => (i < 64 ? 0 : 100));
+    const grid = { width: 64, height: 64, affine: AFFINE, crs: "EPSG:32650" };
+    await writeGeoTiff(
+      path.join(pairs, "scene.tif"),
+      { ...grid, bandCount: 3, sampleType: "uint8", nodata: 0 },
+      [band, band, band],
+    );
+    const labels = Uint8Array.from({ length: 64 * 64 }, (_, i) => (i % 64 < 32 ? 1 : 2));
+    await writeGeoTiff(path.join(pairs, "scene_label.tif"), { ...grid, bandCount: 1, sampleType: "uint8" }, [
+      labels,
+    ]);
+    const mapping = readClassMapping({ "1": "cropland", "2": ["trees", "orchard"] }, "map");
+    const images = await loadRasterPairs(pairs, "rgb", SMALL_SPEC, mapping, SMALL_CLASSES);
+    expect(images.map((i) => i.id)).toEqual(["scene/0_0"]);
+    const img = images[0]!;
+    expect(img.allowed[0]).toBe(0); // first row is nodata in the image
+    expect(img.allowed[64 + 3]).toBe(1 << SMALL_CLASSES.indexOf("cropland"));
+    expect(img.allowed[64 + 40]).toBe(1 << SMALL_CLASSES.indexOf("trees")); // orchard is not a model class here
+    await expect(
+      loadRasterPairs(pairs, "rgb", SMALL_SPEC, readClassMapping({ "1": "cropland" }, "map"), SMALL_CLASSES),
+    ).rejects.toThrow(/label value 2 .* not in the class mapping/);
   });
 });
 

@@ -158,7 +158,10 @@ export function registerTrainCommand(program: Command): void {
       let lastVal = NaN;
       const result = await runTraining(images, parsed.data, o.out, notes, {
         onStage: (stage, done, total) => {
-          if (stage === "sampling") sampleBar.update(done);
+          if (stage === "sampling") {
+            sampleBar.setTotal(total);
+            sampleBar.update(done);
+          }
           if (stage === "evaluating") {
             evalBar.setTotal(total);
             evalBar.update(done);
