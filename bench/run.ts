@@ -77,11 +77,25 @@ async function main(argv: string[]): Promise<void> {
       if (stages.length === 0) continue;
       if (mod.prepare) {
         process.stderr.write(`${file}: preparing inputs\n`);
-        runChild(file, "--prepare", tmpDir, quick);
+        try {
+          runChild(file, "--prepare", tmpDir, quick);
+        } catch (e) {
+          process.stdout.write(`${file}  prepare FAILED: ${e instanceof Error ? e.message : String(e)}\n`);
+          process.exitCode = 1;
+          continue;
+        }
       }
       for (const stage of stages) {
         process.stderr.write(`${stage.name}: ${stage.description}\n`);
-        const result = runChild(file, stage.name, tmpDir, quick);
+        let result: StageResult;
+        try {
+          result = runChild(file, stage.name, tmpDir, quick);
+        } catch (e) {
+          // One broken stage does not hide the others' figures; the run still fails at the end.
+          process.stdout.write(`${stage.name}  FAILED: ${e instanceof Error ? e.message : String(e)}\n`);
+          process.exitCode = 1;
+          continue;
+        }
         all[stage.name] = { ...result, description: stage.description };
         for (const m of result.metrics) {
           process.stdout.write(`${stage.name}  ${m.name} [${m.unit}]: ${formatSpread(m.spread)}\n`);
