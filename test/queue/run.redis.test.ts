@@ -6,6 +6,7 @@
  * reason in the summary, and every other window is processed. Each test has its own key
  * prefix, obliterated afterwards.
  */
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, truncateSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -35,6 +36,54 @@ import {
 } from "./helpers.js";
 
 const logger = silentLogger();
+
+/** The Redis restart test restarts the local server the way CI starts it (no persistence). */
+const RESTART_REDIS = [
+  "redis-server",
+  "--daemonize",
+  "yes",
+  "--bind",
+  "127.0.0.1",
+  "-::1",
+  "--port",
+  "6379",
+  "--save",
+  "",
+  "--appendonly",
+  "no",
+  "--dir",
+  "/var/lib/redis",
+  "--logfile",
+  "/var/log/redis/ci.log",
+];
+
+function canRestartRedis(): boolean {
+  if (process.env.PATROL_TEST_NO_REDIS_RESTART) return false;
+  if (
+    !/^redis:\/\/(127\.0\.0\.1|localhost)(:6379)?\/?$/.test(process.env.REDIS_URL ?? "redis://127.0.0.1:6379")
+  )
+    return false;
+  try {
+    execFileSync("sh", ["-c", "command -v redis-server && command -v redis-cli"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function restartRedis(): void {
+  execFileSync("redis-cli", ["shutdown", "nosave"], { stdio: "ignore" });
+  execFileSync(RESTART_REDIS[0]!, RESTART_REDIS.slice(1), { stdio: "ignore" });
+  for (let i = 0; i < 50; i++) {
+    try {
+      if (execFileSync("redis-cli", ["ping"], { encoding: "utf8" }).trim() === "PONG") return;
+    } catch {
+      // not up yet
+    }
+    execFileSync("sleep", ["0.1"]);
+  }
+  throw new Error("redis-server did not come back");
+}
 /** Short locks so a killed worker's job is handed on within seconds. */
 const FAST_STALL = { PATROL_LOCK_DURATION_MS: "4000", PATROL_STALLED_INTERVAL_MS: "1500" };
 
@@ -209,4 +258,44 @@ describe("queued runs on the demo scene", () => {
       await queues.close();
     }
   });
+
+  // Last in the file: it restarts the shared local Redis, which loses everything (no
+  // persistence), so the follower re-submits the run; the worker must reconnect and finish it.
+  it.skipIf(!canRestartRedis())(
+    "completes a run across a Redis restart: the worker reconnects and the run is re-submitted",
+    async () => {
+      const config = deployment("restart");
+      const w = await worker(config);
+      const out = path.join(root, "restart");
+      const queues = new RunQueues(config);
+      try {
+        const submitted = await submitRun(queues, manifest, { logger, outDir: out });
+        let resubmits = 0;
+        const following = followRun(queues, submitted.runId, {
+          pollMs: 200,
+          resubmit: async () => {
+            resubmits++;
+            await submitRun(queues, manifest, { logger, outDir: out });
+          },
+        });
+        const settled = following.then(
+          (r) => ({ ok: true as const, r }),
+          (e: unknown) => ({ ok: false as const, e }),
+        );
+        await w.waitFor((l) => l.msg === "window done");
+        const doneBefore = w.lines.filter((l) => l.msg === "window done").length;
+        restartRedis();
+        const outcome = await settled;
+        if (!outcome.ok) throw outcome.e;
+        expect(resubmits).toBe(1);
+        expect(w.child.exitCode).toBeNull();
+        expect(w.lines.filter((l) => l.msg === "window done").length).toBeGreaterThan(doneBefore);
+        const summary = JSON.parse(readFileSync(outcome.r.summaryFile, "utf8")) as RunSummary;
+        expect(summary.windows).toEqual({ total: 4, processed: 4, failed: 0 });
+        expect(comparableOutputs(out)).toEqual(inlineFiles);
+      } finally {
+        await queues.close();
+      }
+    },
+  );
 });

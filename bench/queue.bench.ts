@@ -1,0 +1,177 @@
+/**
+ * The queue's cost and its scaling, against the Redis at REDIS_URL (default
+ * redis://127.0.0.1:6379), each stage under its own key prefix, obliterated afterwards:
+ *
+ * - queue/empty-job-overhead: a run-shaped flow of N empty window jobs under one parent, taken
+ *   by one in-process worker one job at a time; wall time from submit to the parent's
+ *   completion per job — what the queue adds to every window.
+ * - queue/workers-1-vs-2: the demo scene (512×512, 16 windows of 128) run through `patrol
+ *   worker` processes, first one and then two; the speed-up is the ratio of wall times from
+ *   submit to summary. On a machine with 2 cores shared with other work it cannot reach 2.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { FlowProducer, Job, Worker } from "bullmq";
+import { silentLogger } from "../src/core/logger.js";
+import { writeDemoScene } from "../src/demo/write-scene.js";
+import {
+  ASSEMBLY_QUEUE,
+  RunQueues,
+  WINDOW_QUEUE,
+  connectionOptions,
+  followRun,
+  submitRun,
+  type QueueConfig,
+} from "../src/queue/index.js";
+import { spreadOf, type BenchContext, type BenchModule, type StageResult } from "./harness.js";
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const DEMO = "queue-demo";
+
+function deployment(name: string): QueueConfig {
+  return {
+    redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+    prefix: `bench-${name}-${process.pid}-${Date.now().toString(36)}`,
+  };
+}
+
+async function emptyFlow(config: QueueConfig, jobs: number, run: number): Promise<number> {
+  const connection = connectionOptions(config, { name: "bench" });
+  const noop = async (): Promise<null> => null;
+  const windows = new Worker(WINDOW_QUEUE, noop, { prefix: config.prefix, connection, concurrency: 1 });
+  const assembly = new Worker(ASSEMBLY_QUEUE, noop, { prefix: config.prefix, connection, concurrency: 1 });
+  await Promise.all([windows.waitUntilReady(), assembly.waitUntilReady()]);
+  const producer = new FlowProducer({ prefix: config.prefix, connection });
+  const queues = new RunQueues(config);
+  try {
+    const runId = `empty-${run}`;
+    const t0 = performance.now();
+    await producer.add({
+      name: "assemble",
+      queueName: ASSEMBLY_QUEUE,
+      data: {},
+      opts: { jobId: `${runId}--assemble` },
+      children: Array.from({ length: jobs }, (_, i) => ({
+        name: "window",
+        queueName: WINDOW_QUEUE,
+        data: {},
+        opts: { jobId: `${runId}--w${i}`, ignoreDependencyOnFailure: true },
+      })),
+    });
+    for (;;) {
+      const parent = await Job.fromId(queues.assembly, `${runId}--assemble`);
+      if (parent && (await parent.getState()) === "completed") break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return (performance.now() - t0) / (jobs + 1);
+  } finally {
+    await Promise.all([windows.close(), assembly.close(), producer.close()]);
+    await queues.obliterate();
+    await queues.close();
+  }
+}
+
+function startWorker(config: QueueConfig): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", "src/cli/main.ts", "worker", "--concurrency", "1", "--backend", "wasm"],
+    {
+      cwd: REPO,
+      env: { ...process.env, REDIS_URL: config.redisUrl, PATROL_QUEUE_PREFIX: config.prefix },
+      stdio: ["ignore", "ignore", "pipe"],
+    },
+  );
+  return new Promise((resolve, reject) => {
+    let buf = "";
+    child.stderr!.setEncoding("utf8");
+    child.stderr!.on("data", (s: string) => {
+      buf += s;
+      if (buf.includes('"worker taking jobs"')) resolve(child);
+    });
+    child.on("exit", (code) => reject(new RangeError(`worker exited (${code}): ${buf.slice(-500)}`)));
+  });
+}
+
+async function queuedDemo(ctx: BenchContext, workers: number, run: number): Promise<number> {
+  const config = deployment(`w${workers}`);
+  const children = await Promise.all(Array.from({ length: workers }, () => startWorker(config)));
+  const queues = new RunQueues(config);
+  try {
+    const manifest = path.join(ctx.tmpDir, DEMO, "manifest.json");
+    const t0 = performance.now();
+    const submitted = await submitRun(queues, manifest, {
+      logger: silentLogger(),
+      outDir: path.join(ctx.tmpDir, DEMO, `out-${workers}-${run}`),
+    });
+    await followRun(queues, submitted.runId, { pollMs: 100 });
+    return performance.now() - t0;
+  } finally {
+    await Promise.all(
+      children.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            c.removeAllListeners("exit");
+            c.on("exit", () => resolve());
+            c.kill("SIGTERM");
+          }),
+      ),
+    );
+    await queues.obliterate();
+    await queues.close();
+  }
+}
+
+export const benchmarks: BenchModule = {
+  async prepare(ctx: BenchContext) {
+    await writeDemoScene(path.join(ctx.tmpDir, DEMO), { size: 512, windowSize: 128, tilesPerSide: 2 });
+  },
+  stages: [
+    {
+      name: "queue/empty-job-overhead",
+      description: "flow of 200 empty window jobs + parent, one in-process worker, concurrency 1",
+      async run(ctx: BenchContext): Promise<StageResult> {
+        const repeats = ctx.quick ? 2 : 5;
+        const perJob: number[] = [];
+        for (let i = 0; i < repeats; i++) {
+          perJob.push(await emptyFlow(deployment("empty"), 200, i));
+          ctx.log(`run ${i + 1}: ${perJob[i]!.toFixed(2)} ms per job`);
+        }
+        return {
+          metrics: [
+            { name: "overhead per job", unit: "ms", spread: spreadOf(perJob), higherIsBetter: false },
+          ],
+          notes: ["submit → parent completed, divided by 201 jobs; includes the flow's atomic add"],
+        };
+      },
+    },
+    {
+      name: "queue/workers-1-vs-2",
+      description: "demo scene 512×512, 16 windows of 128, on 1 then 2 `patrol worker` processes",
+      async run(ctx: BenchContext): Promise<StageResult> {
+        const repeats = ctx.quick ? 1 : 2;
+        const one: number[] = [];
+        const two: number[] = [];
+        for (let i = 0; i < repeats; i++) {
+          one.push(await queuedDemo(ctx, 1, i));
+          two.push(await queuedDemo(ctx, 2, i));
+          ctx.log(`run ${i + 1}: 1 worker ${one[i]!.toFixed(0)} ms, 2 workers ${two[i]!.toFixed(0)} ms`);
+        }
+        const speedUp = one.map((t, i) => t / two[i]!);
+        const s = spreadOf(speedUp);
+        return {
+          metrics: [
+            { name: "1 worker", unit: "ms", spread: spreadOf(one), higherIsBetter: false },
+            { name: "2 workers", unit: "ms", spread: spreadOf(two), higherIsBetter: false },
+            { name: "speed-up 1→2 workers", unit: "×", spread: s, higherIsBetter: true },
+          ],
+          notes: [
+            `goal ≥ 1.8×: ${s.median >= 1.8 ? "met" : "not met"} (median ${s.median.toFixed(2)}×, ${(
+              await import("node:os")
+            ).availableParallelism()} cores, shared with whatever else runs)`,
+          ],
+        };
+      },
+    },
+  ],
+};
