@@ -84,6 +84,8 @@ async function runWorkerProcess(o: WorkerCliOptions): Promise<void> {
     process.on("SIGINT", onSignal);
   });
   logger.info("worker stopped");
+  // A cluster child stays alive while its IPC channel to the primary is open.
+  if (cluster.isWorker) cluster.worker?.disconnect();
 }
 
 export function registerWorkerCommand(program: Command): void {
