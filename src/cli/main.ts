@@ -36,4 +36,6 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv);
+// A command may set process.exitCode itself (3 for a partial run); keep it unless main failed.
+const code = await main(process.argv);
+if (code !== 0) process.exitCode = code;
