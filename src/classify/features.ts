@@ -112,11 +112,8 @@ export function featureHalo(spec: FeatureSpec): number {
   return 2 * pyramidCell(spec);
 }
 
+/** Added to index denominators: (a - b) / (a + b + EPS), so black pixels give 0, not NaN. */
 const EPS = 1e-3;
-
-function normalisedDifference(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  return tf.div(tf.sub(a, b), tf.add(tf.add(a, b), EPS));
-}
 
 function checkInput(planar: tf.Tensor3D, spec: FeatureSpec): void {
   const [c, h, w] = planar.shape;
@@ -163,7 +160,7 @@ function indices(x: tf.Tensor2D, spec: FeatureSpec): tf.Tensor2D | null {
     x,
     pairs.map((p) => row(p.a, p.b, 1)),
   );
-  return normalisedDifference(num, den) as tf.Tensor2D;
+  return tf.div(num, tf.add(den, EPS)) as tf.Tensor2D;
 }
 
 /** Per-pixel channels, [Cp, H, W, 1]. */

@@ -68,9 +68,14 @@ export interface DecodedTile {
   readonly label: Uint8Array;
 }
 
+/** The label value meaning "unlabelled" in each scheme. */
+const IGNORE_VALUE: Record<GidScheme, number> = { gid15: 15, gid5: 5 };
+
 /**
- * Decodes one tile pair. Tiles that are 224×225 or 225×224 are cropped to the common extent of
- * image and label, then to `multipleOf` (the feature extractor's pyramid cell).
+ * Decodes one tile pair, cropped to the common extent of image and label (a handful of tiles are
+ * 224×225 or 225×224), then mirror-padded (symmetric, as classify pads image edges) up to a
+ * multiple of `multipleOf` (the feature extractor's pyramid cell). Padded pixels are labelled
+ * unlabelled, so they are never sampled or scored.
  */
 export async function decodeGidTile(ref: LabelledTileRef, multipleOf = 1): Promise<DecodedTile> {
   const [img, lab] = await Promise.all([
@@ -81,23 +86,31 @@ export async function decodeGidTile(ref: LabelledTileRef, multipleOf = 1): Promi
   });
   const w0 = Math.min(img.info.width, lab.info.width);
   const h0 = Math.min(img.info.height, lab.info.height);
-  const width = w0 - (w0 % multipleOf);
-  const height = h0 - (h0 % multipleOf);
+  const width = Math.ceil(w0 / multipleOf) * multipleOf;
+  const height = Math.ceil(h0 / multipleOf) * multipleOf;
   if (img.info.channels !== 3) {
     throw new TrainingDataError(ref.imagePath, `expected 3 channels, got ${img.info.channels}`);
   }
+  if (width - w0 > w0 || height - h0 > h0) {
+    throw new TrainingDataError(
+      ref.imagePath,
+      `a ${w0}×${h0} tile is too small to pad to ${width}×${height}`,
+    );
+  }
   const rgb = new Uint8Array(width * height * 3);
-  const label = new Uint8Array(width * height);
+  const label = new Uint8Array(width * height).fill(IGNORE_VALUE[ref.scheme]);
   const plane = width * height;
+  const mirror = (v: number, n: number): number => (v < n ? v : 2 * n - 1 - v);
   for (let y = 0; y < height; y++) {
+    const sy = mirror(y, h0);
     for (let x = 0; x < width; x++) {
-      const i = (y * img.info.width + x) * 3;
+      const i = (sy * img.info.width + mirror(x, w0)) * 3;
       const o = y * width + x;
       rgb[o] = img.data[i] as number;
       rgb[plane + o] = img.data[i + 1] as number;
       rgb[2 * plane + o] = img.data[i + 2] as number;
     }
-    label.set(lab.data.subarray(y * lab.info.width, y * lab.info.width + width), y * width);
+    if (y < h0) label.set(lab.data.subarray(y * lab.info.width, y * lab.info.width + w0), y * width);
   }
   return { ref, width, height, rgb, label };
 }

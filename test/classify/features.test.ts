@@ -59,6 +59,40 @@ describe("feature extraction", () => {
     });
   }
 
+  it("computes the documented features: bands, colour indices, cell means and standard deviations", () => {
+    // A 2×2 checkerboard of two colours: every 2×2 cell (level 1) and coarser cell has the same
+    // mean and standard deviation, so interior pixels have exact expected values.
+    const [h, w] = [8, 8];
+    const c1 = [0.2, 0.5, 0.1];
+    const c2 = [0.4, 0.3, 0.3];
+    const data = new Float32Array(3 * h * w);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const c = (x + y) % 2 === 0 ? c1 : c2;
+        for (let b = 0; b < 3; b++) data[b * h * w + y * w + x] = c[b] as number;
+      }
+    }
+    const x = tf.tensor3d(data, [3, h, w]);
+    const f = explicitFeatures(x, SMALL_SPEC);
+    const names = featureNames(SMALL_SPEC);
+    const row = f.arraySync()[3 * w + 2] as number[]; // pixel (x 2, y 3): colour c2
+    const at = (name: string): number => row[names.indexOf(name)] as number;
+    const [r, g, b] = c2 as [number, number, number];
+    expect(at("red[0,0]")).toBeCloseTo(r, 6);
+    expect(at("blue[0,0]")).toBeCloseTo(b, 6);
+    expect(at("red[0,1]")).toBeCloseTo(c1[0] as number, 6);
+    expect(at("gr[0,0]")).toBeCloseTo((g - r) / (g + r + 1e-3), 5);
+    expect(at("br[0,0]")).toBeCloseTo((b - r) / (b + r + 1e-3), 5);
+    for (const k of [1, 2]) {
+      const mean = [0.3, 0.4, 0.2];
+      expect(at(`mean_red@${k}`)).toBeCloseTo(mean[0] as number, 5);
+      expect(at(`mean_green@${k}`)).toBeCloseTo(mean[1] as number, 5);
+      expect(at(`std_red@${k}`)).toBeCloseTo(Math.sqrt(0.01 + 1e-6), 4);
+      expect(at(`gr@${k}`)).toBeCloseTo((0.4 - 0.3) / (0.7 + 1e-3), 5);
+    }
+    tf.dispose([x, f]);
+  });
+
   it("gathers the same rows when given pixel indices", () => {
     const x = tf.tensor3d(randomPlanar(3, 16, 16, 5), [3, 16, 16]);
     const all = explicitFeatures(x, SMALL_SPEC);
