@@ -18,26 +18,35 @@ import { BUILTIN_SENSOR_PROFILES } from "../../src/ingest/sensor-profile.js";
 import { noSharedData, repoPath, sharedData } from "../support/environment.js";
 
 const MODEL = repoPath("models", "gid-rgb-v1");
-/** Grouped OA measured for gid-rgb-v1 is 0.858; the test fails below this floor. */
-const OA_FLOOR = 0.85;
+/**
+ * Grouped OA floors, a little under what was measured on the 210 validation tiles (gid-rgb-v1:
+ * 0.858, gid-rgb-v2: 0.875); the test fails below them.
+ */
+const OA_FLOORS: ReadonlyArray<[string, number]> = [
+  ["gid-rgb-v1", 0.85],
+  ["gid-rgb-v2", 0.865],
+];
 /** Largest accepted |card − recomputed| for OA and each grouped F1 (float order across machines). */
 const TOLERANCE = 0.002;
 /** A disagreement between backends counts as a near tie when the top two probabilities differ by less. */
 const NEAR_TIE = 0.01;
 
-describe.skipIf(noSharedData())("shipped model gid-rgb-v1 on real data", () => {
-  it("reproduces the model card's validation figures from the committed weights", async () => {
-    await useBackend("wasm");
-    const r = await reproduceModelCard(MODEL, sharedData("gid"), TOLERANCE);
-    console.log(
-      r.differences
-        .map((d) => `${d.figure}: card ${d.card.toFixed(4)} recomputed ${d.recomputed.toFixed(4)}`)
-        .join("\n"),
-    );
-    expect(r.evaluation.images).toBe(r.card.validation.imageIds.length);
-    expect(r.reproduced).toBe(true);
-    expect(r.evaluation.grouped.overallAccuracy).toBeGreaterThanOrEqual(OA_FLOOR);
-  });
+describe.skipIf(noSharedData())("shipped models on real data", () => {
+  for (const [id, floor] of OA_FLOORS) {
+    it(`reproduces ${id}'s model card figures from the committed weights, OA at least ${floor}`, async () => {
+      await useBackend("wasm");
+      const r = await reproduceModelCard(repoPath("models", id), sharedData("gid"), TOLERANCE);
+      console.log(
+        `${id}\n` +
+          r.differences
+            .map((d) => `  ${d.figure}: card ${d.card.toFixed(4)} recomputed ${d.recomputed.toFixed(4)}`)
+            .join("\n"),
+      );
+      expect(r.evaluation.images).toBe(r.card.validation.imageIds.length);
+      expect(r.reproduced).toBe(true);
+      expect(r.evaluation.grouped.overallAccuracy).toBeGreaterThanOrEqual(floor);
+    });
+  }
 
   it("gives the same class map on the wasm and cpu backends for real GID tiles, up to near ties", async () => {
     const refs = (await listGidTiles(sharedData("gid"))).filter((r) =>

@@ -109,6 +109,8 @@ export function registerTrainCommand(program: Command): void {
       const classes = parsed.data.classes;
       const cell = pyramidCell(features);
 
+      // Bars on a terminal; plain lines per epoch when stderr is a file or pipe.
+      const tty = process.stderr.isTTY === true;
       const bars = new cliProgress.MultiBar(
         {
           format: " {stage} |{bar}| {value}/{total} {info}",
@@ -120,7 +122,13 @@ export function registerTrainCommand(program: Command): void {
       );
       let images: LabelledImage[];
       let source: string;
-      const loadBar = bars.create(1, 0, { stage: "loading   ", info: "" });
+      const quiet = {
+        setTotal: (_t: number): void => undefined,
+        update: (_v: number, _p?: object): void => undefined,
+      };
+      const bar = (total: number, stage: string): typeof quiet =>
+        tty ? bars.create(total, 0, { stage, info: "" }) : quiet;
+      const loadBar = bar(1, "loading   ");
       const onLoad = (d: number, t: number): void => {
         loadBar.setTotal(t);
         loadBar.update(d);
@@ -152,9 +160,9 @@ export function registerTrainCommand(program: Command): void {
         throw new ConfigError("train", "give --gid DIR, --pairs DIR, or --image FILE with --polygons FILE");
       }
       const notes = o.cardNotes ? await readCardNotes(o.cardNotes) : defaultNotes(o, source);
-      const sampleBar = bars.create(images.length, 0, { stage: "sampling  ", info: "" });
-      const trainBar = bars.create(1, 0, { stage: "training  ", info: "" });
-      const evalBar = bars.create(1, 0, { stage: "evaluating", info: "" });
+      const sampleBar = bar(images.length, "sampling  ");
+      const trainBar = bar(1, "training  ");
+      const evalBar = bar(1, "evaluating");
       let lastVal = NaN;
       const result = await runTraining(images, parsed.data, o.out, notes, {
         onStage: (stage, done, total) => {
@@ -169,13 +177,13 @@ export function registerTrainCommand(program: Command): void {
         },
         onEpoch: (r) => {
           if (Number.isFinite(r.valAccuracy)) lastVal = r.valAccuracy;
+          const info = `epoch ${r.epoch}/${r.epochs} loss ${r.loss.toFixed(3)} val acc ${Number.isFinite(lastVal) ? (100 * lastVal).toFixed(1) + "%" : "–"}`;
           trainBar.setTotal(r.epochs * r.batches);
-          trainBar.update((r.epoch - 1) * r.batches + r.batch, {
-            info: `epoch ${r.epoch}/${r.epochs} loss ${r.loss.toFixed(3)} val acc ${Number.isFinite(lastVal) ? (100 * lastVal).toFixed(1) + "%" : "–"}`,
-          });
+          trainBar.update((r.epoch - 1) * r.batches + r.batch, { info });
+          if (!tty && Number.isFinite(r.valAccuracy)) process.stderr.write(`training ${info}\n`);
         },
       });
-      bars.stop();
+      if (tty) bars.stop();
       const ev = result.evaluation;
       process.stdout.write(
         `wrote ${o.out}: ${result.trainIds.length} training / ${result.validationIds.length} validation images, ` +
