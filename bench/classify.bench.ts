@@ -125,6 +125,7 @@ const probabilitiesStage: BenchStage = {
   name: "classify/probabilities",
   description: "shipped models, features + head on a 512×512 window (wasm, one core)",
   async run(ctx): Promise<StageResult> {
+    await useBackend("wasm");
     const r = seededRandom(1);
     const x = tf.tensor3d(
       Float32Array.from({ length: 3 * 512 * 512 }, () => r()),

@@ -135,9 +135,14 @@ export function classifyBlock(
       x = padW <= width && padH <= height ? tf.mirrorPad(x, pads, "symmetric") : tf.pad(x, pads);
     }
     const probs = classifier.probabilities(x).reshape([ph, pw, nc]);
-    // Class index → land-cover code through a one-hot product (no gather, no per-pixel JS).
-    const codes = tf.tensor2d(classifier.classCodes, [nc, 1]);
-    let cls = tf.matMul(tf.oneHot(tf.argMax(probs, 2).reshape([-1]), nc), codes).reshape([ph, pw]);
+    // Class index → land-cover code: an offset when the codes are consecutive (the shipped
+    // models), else a one-hot product (no gather, no per-pixel JS).
+    const codeList = classifier.classCodes;
+    const consecutive = codeList.every((code, i) => code === (codeList[0] as number) + i);
+    const best = tf.argMax(probs, 2);
+    let cls: tf.Tensor = consecutive
+      ? tf.add(best, codeList[0] as number).toFloat()
+      : tf.matMul(tf.oneHot(best.reshape([-1]), nc), tf.tensor2d(codeList, [nc, 1])).reshape([ph, pw]);
     let q = tf.round(tf.mul(probs, 255));
     if (ok) {
       const okPadded = padW > 0 || padH > 0 ? tf.pad(ok, pads.slice(1)) : ok;
@@ -195,12 +200,13 @@ export interface ClassifyRasterResult {
 }
 
 /**
- * Default strip and window sizes, chosen by bench/classify.bench.ts (wasm): with gid-rgb-v1's
- * 64 px halo a 1024×512 core ran at 0.74 Mpx/s per core against 0.59 for 512×256 and 0.42 for
- * 256×256, at about 1.2 GB peak RSS. Models with a wider halo get at least 4 halos per side.
+ * Default strip and window sizes, from bench/classify.bench.ts (wasm, gid-rgb-v1, 64 px halo; two
+ * runs under varying load): core 256×256 0.42–0.47 Mpx/s per core, 512×256 0.57–0.59, 512×512
+ * 0.55–0.66, 1024×512 0.60–0.74 (peak RSS about 1.2 GB). 512×512 is taken for about half the
+ * memory of 1024×512. Models with a wider halo get at least 4 halos of rows and 8 of columns.
  */
 export const DEFAULT_STRIP_ROWS = 512;
-export const DEFAULT_WINDOW_COLUMNS = 1024;
+export const DEFAULT_WINDOW_COLUMNS = 512;
 
 function roundToCell(v: number, cell: number): number {
   return Math.max(cell, Math.round(v / cell) * cell);

@@ -172,11 +172,14 @@ function pixelChannels(planar: tf.Tensor3D, spec: FeatureSpec): tf.Tensor4D {
 }
 
 /** Level channels for k = 1..K, each [Cl, H/2^k, W/2^k, 1]. */
+/** Level channels for k = 1..K, each [Cl, H/2^k, W/2^k, 1]. */
 function levelChannels(planar: tf.Tensor3D, spec: FeatureSpec): tf.Tensor4D[] {
   const [c, h, w] = planar.shape;
   const x2 = planar.reshape([c, h * w]) as tf.Tensor2D;
   const base: tf.Tensor2D[] = [x2, tf.square(x2)];
   if (spec.edges) {
+    // Sobel gradient magnitude of brightness (the band mean). (Computing it as a 3×3 convolution
+    // of the per-pixel channels with 2 outputs was tried: slower on wasm than this depthwise one.)
     const brightness = combine(x2, [Array.from({ length: c }, () => 1 / c)]).reshape([
       1,
       h,
