@@ -12,7 +12,7 @@ import { Classifier } from "../src/classify/classifier.js";
 import type { LandCoverId } from "../src/core/land-cover.js";
 import { paintRegions, type PaintClass } from "../src/demo/paint.js";
 import { classifyWindow } from "../src/detect/classify-window.js";
-import { DEFAULT_MODEL_DIR } from "../src/detect/run-inputs.js";
+import { DEFAULT_MODEL_DIR } from "../src/classify/default-model.js";
 
 const intended: Record<PaintClass, LandCoverId> = {
   "dry-cropland": "cropland",

@@ -6,8 +6,8 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { Classifier } from "../classify/classifier.js";
+import { DEFAULT_MODEL_DIR } from "../classify/default-model.js";
 import { featureHalo, pyramidCell } from "../classify/features.js";
 import { parseDetectionConfig, type DetectionConfig } from "../config/detection-config.js";
 import { insideOutput, loadManifest, resolveSource, type Manifest } from "../config/manifest.js";
@@ -30,15 +30,6 @@ import { reprojectLayer, type VectorLayer } from "../ingest/vector-layer.js";
 import type { Logger } from "../core/logger.js";
 import { readFile } from "node:fs/promises";
 import YAML from "yaml";
-
-/** The model shipped in the repository, used when the manifest names none. */
-export const DEFAULT_MODEL_DIR = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  "..",
-  "..",
-  "models",
-  "gid-rgb-v1",
-);
 
 export interface FailedTile {
   readonly tileId: string;

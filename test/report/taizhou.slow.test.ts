@@ -18,7 +18,7 @@ import { Classifier } from "../../src/classify/classifier.js";
 import { classifyRaster } from "../../src/classify/classify-raster.js";
 import { landCoverClass } from "../../src/core/land-cover.js";
 import { silentLogger } from "../../src/core/logger.js";
-import { DEFAULT_MODEL_DIR } from "../../src/detect/run-inputs.js";
+import { DEFAULT_MODEL_DIR } from "../../src/classify/default-model.js";
 import { openRaster } from "../../src/ingest/raster-source.js";
 import { BUILTIN_SENSOR_PROFILES } from "../../src/ingest/sensor-profile.js";
 import type { RunSummary } from "../../src/report/assemble.js";

@@ -12,7 +12,7 @@ import { landCoverByCode } from "../../core/land-cover.js";
 import { openRaster } from "../../ingest/raster-source.js";
 import { resolveSensorProfile } from "../../ingest/sensor-profile.js";
 
-export const DEFAULT_MODEL_DIR = "models/gid-rgb-v1";
+import { DEFAULT_MODEL_DIR } from "../../classify/default-model.js";
 
 interface ClassifyOptions {
   out: string;

@@ -4,6 +4,7 @@
  */
 import cliProgress from "cli-progress";
 import type { Command } from "commander";
+import { DEFAULT_MODEL_DIR } from "../../classify/default-model.js";
 import { useBackend } from "../../classify/backend.js";
 import { DEFAULT_REPRODUCE_TOLERANCE, reproduceModelCard } from "../../classify/reproduce.js";
 import { ModelFileError } from "../../classify/errors.js";
@@ -20,7 +21,7 @@ export function registerEvaluateModelCommand(program: Command): void {
   program
     .command("evaluate-model")
     .description("recompute a model card's validation figures from the committed weights")
-    .option("--model <dir>", "model folder", "models/gid-rgb-v1")
+    .option("--model <dir>", "model folder", DEFAULT_MODEL_DIR)
     .option("--gid <dir>", "GID folder holding gid-mtl15/ and gid-mtl5/", "../shared/data/gid")
     .option(
       "--tolerance <x>",
