@@ -7,6 +7,7 @@ import cliProgress from "cli-progress";
 import type { Command } from "commander";
 import { useBackend } from "../../classify/backend.js";
 import { createLogger } from "../../core/logger.js";
+import { loadManifest } from "../../config/manifest.js";
 import { writeDemoScene } from "../../demo/write-scene.js";
 import { runDetect } from "../../report/run-detect.js";
 import type { RunSummary } from "../../report/assemble.js";
@@ -88,12 +89,9 @@ export function registerDetectCommand(program: Command): void {
           if (p.stage === "done" && started) bar.stop();
         },
       });
-      const outDir = path.resolve(
-        o.out ?? path.join(path.dirname(path.resolve(manifest)), summary.runId === "" ? "out" : "."),
-      );
-      process.stdout.write(
-        formatRunSummary(summary, o.out ? outDir : path.resolve(path.dirname(manifest), "out")),
-      );
+      const { manifest: m, baseDir } = await loadManifest(manifest);
+      const outDir = path.resolve(o.out ?? path.resolve(baseDir, m.output));
+      process.stdout.write(formatRunSummary(summary, outDir));
       if (summary.status !== "complete") process.exitCode = 3;
     });
 }
