@@ -11,9 +11,12 @@ export {
   ASSEMBLY_QUEUE,
   WINDOW_QUEUE,
   assemblyJobId,
+  countyJobId,
   windowJobId,
   type AssemblyJobData,
   type AssemblyJobResult,
+  type CountyJobData,
+  type CountyJobResult,
   type WindowJobData,
   type WindowJobResult,
 } from "./names.js";

@@ -2,7 +2,9 @@
  * Submitting a run as a BullMQ flow, following it, and asking where it stands.
  *
  * The flow is one parent assembly job (`<runId>--assemble`) over one child job per window
- * (`<runId>--<windowId>`). Children retry transient errors with exponential backoff and fail
+ * (`<runId>--<windowId>`); once the windows are done the assembly job joins them and adds one
+ * county job per county with issues (`<runId>--county-<adcode>`) as further children, and writes
+ * the summary when those are done (see the assembly processor). Children retry transient errors with exponential backoff and fail
  * at once on bad input; a failed child is moved to the parent's ignored dependencies
  * (`ignoreDependencyOnFailure`), so the parent still runs and lists it in the summary.
  * Re-submitting a run whose flow is in Redis adds nothing: finished windows are not redone.
@@ -149,10 +151,15 @@ async function progressOf(job: Job<AssemblyJobData, AssemblyJobResult>): Promise
     job.getState(),
     job.getDependenciesCount({ processed: true, ignored: true, failed: true, unprocessed: true }),
   ]);
-  const failed = (counts.ignored ?? 0) + (counts.failed ?? 0);
+  // Only window jobs fail into the ignored dependencies (county jobs fail their parent).
+  const failed = counts.ignored ?? 0;
+  const total = job.data.windowIds.length;
+  // Once the assembly job has added its county jobs (step "counties"), every window is done;
+  // before that, its children are window jobs only.
+  const windowsDone = job.data.step === "counties" || state === "completed";
   return {
-    total: job.data.windowIds.length,
-    done: (counts.processed ?? 0) + failed,
+    total,
+    done: windowsDone ? total : Math.min(total, (counts.processed ?? 0) + failed + (counts.failed ?? 0)),
     failed,
     assembly: state,
   };
@@ -189,7 +196,16 @@ export async function followRun(
     }
     const p = await progressOf(job);
     options.onProgress?.(p);
-    if (p.assembly === "completed") return job.returnvalue;
+    if (p.assembly === "completed") {
+      // The job may have completed between reading it and reading its state: read it again.
+      if (job.returnvalue) return job.returnvalue;
+      const done = await Job.fromId<AssemblyJobData, AssemblyJobResult>(
+        queues.assembly,
+        assemblyJobId(runId),
+      );
+      if (done?.returnvalue) return done.returnvalue;
+      throw new QueuedRunError(runId, "assembly completed without a result");
+    }
     if (p.assembly === "failed")
       throw new QueuedRunError(runId, `assembly failed: ${job.failedReason ?? "unknown reason"}`);
     await new Promise((r) => setTimeout(r, pollMs));

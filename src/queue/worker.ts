@@ -1,14 +1,15 @@
 /**
- * A queue worker process: one BullMQ worker on the window queue and one on the assembly queue,
- * sharing a cache of opened runs. `close()` stops taking jobs and waits for the jobs in hand
+ * A queue worker process: one BullMQ worker on the window queue and one on the assembly queue
+ * (assembly and county jobs), sharing a cache of opened runs. `close()` stops taking jobs and waits for the jobs in hand
  * (BullMQ `worker.close()`); `close(true)` abandons them, and their locks lapse so another
  * worker's stalled-job check hands them on.
  */
-import { Worker } from "bullmq";
+import { Queue, Worker } from "bullmq";
 import type { Logger } from "../core/logger.js";
 import { connectionOptions, type QueueConfig } from "./connection.js";
-import { ASSEMBLY_QUEUE, WINDOW_QUEUE } from "./names.js";
-import { assemblyProcessor, windowProcessor } from "./processors.js";
+import { ASSEMBLY_QUEUE, JOB_COUNTY, WINDOW_QUEUE } from "./names.js";
+import { assemblyProcessor, windowProcessor, type AddCountyJobs } from "./processors.js";
+import { BACKOFF_DELAY_MS, JOB_ATTEMPTS } from "./run-flow.js";
 import { RunCache } from "./run-cache.js";
 
 export interface WorkerOptions {
@@ -60,7 +61,28 @@ export function startWorker(config: QueueConfig, options: WorkerOptions): Patrol
     connection: connectionOptions(config, { name: "worker-windows" }),
     concurrency: options.concurrency ?? 1,
   });
-  const assembly = new Worker(ASSEMBLY_QUEUE, assemblyProcessor(cache, logger), {
+  // The assembly job adds its county jobs through this queue, as its children.
+  const countyQueue = new Queue(ASSEMBLY_QUEUE, {
+    prefix: config.prefix,
+    connection: connectionOptions(config, { name: "worker-counties" }),
+  });
+  const addCounties: AddCountyJobs = async (parent, jobs) => {
+    if (jobs.length === 0) return;
+    await countyQueue.addBulk(
+      jobs.map((j) => ({
+        name: JOB_COUNTY,
+        data: j.data,
+        opts: {
+          jobId: j.jobId,
+          parent: { id: parent.id!, queue: parent.queueQualifiedName },
+          attempts: JOB_ATTEMPTS,
+          backoff: { type: "exponential", delay: BACKOFF_DELAY_MS },
+          failParentOnFailure: true,
+        },
+      })),
+    );
+  };
+  const assembly = new Worker(ASSEMBLY_QUEUE, assemblyProcessor(cache, logger, addCounties), {
     ...common,
     connection: connectionOptions(config, { name: "worker-assembly" }),
     concurrency: 1,
@@ -81,11 +103,13 @@ export function startWorker(config: QueueConfig, options: WorkerOptions): Patrol
     close: async (force = false) => {
       if (force) {
         await Promise.all([windows.close(true), assembly.close(true)]);
+        await countyQueue.close();
         await cache.close();
         return;
       }
       closing ??= (async () => {
         await Promise.all([windows.close(), assembly.close()]);
+        await countyQueue.close();
         await cache.close();
       })();
       return closing;

@@ -1,9 +1,17 @@
 /**
- * The assembly stage of a run: read every window's patch list, join patches across seams, build
- * the issues, draw the chips, and write the per-county issue lists, the baseline-mismatch layer
- * and the run summary.
+ * The assembly of a run, in three stages over artifacts at fixed paths in the output folder, so
+ * the in-process run and the queue (one job per stage, one county job per county) write the
+ * same bytes:
+ *  1. {@link joinStage}: read every window's patch list, join patches across seams, build the
+ *     issues (no chips yet) and mismatches; write `assembly/issues.json`.
+ *  2. {@link countyStage} (one per county in {@link JoinedRun.counties}): draw that county's
+ *     chips and write `issues/<prefecture>/<county>.geojson` and `.csv`.
+ *  3. {@link summaryStage}: write the baseline-mismatch layer and `summary.json`.
+ * {@link assembleRun} runs the three in order.
  */
+import { readFile } from "node:fs/promises";
 import type { Logger } from "../core/logger.js";
+import { ConfigError } from "../core/errors.js";
 import { CHANGE_TYPE_IDS } from "../core/change-types.js";
 import { writeFileAtomic } from "../core/atomic-write.js";
 import { insideOutput } from "../config/manifest.js";
@@ -15,7 +23,7 @@ import { openRaster } from "../ingest/raster-source.js";
 import { joinAcrossSeams } from "../vector/merge-seams.js";
 import type { WindowPatch } from "../vector/window-patches.js";
 import { renderChip } from "./chips.js";
-import { buildIssues, type DropReason, type IssueFeature } from "./issues.js";
+import { buildIssues, type DropReason, type IssueFeature, type MismatchFeature } from "./issues.js";
 import { writeIssueLists, writeMismatchLayer } from "./issue-lists.js";
 import { readWindowPatches } from "./window-job.js";
 
@@ -97,12 +105,72 @@ function addIssue(totals: Record<string, TypeTotals>, f: IssueFeature): void {
   t.pbfAreaM2 = Number((t.pbfAreaM2 + f.properties.pbf_area_m2).toFixed(2));
 }
 
-/** Runs the assembly stage and writes all run outputs; returns the summary (also in summary.json). */
-export async function assembleRun(
+/** Output-relative path of the join stage's artifact. */
+export const JOINED_FILE = "assembly/issues.json";
+
+/** The join stage's artifact: everything the county and summary stages need. */
+export interface JoinedRun {
+  readonly runId: string;
+  readonly runDate: string;
+  readonly processed: readonly string[];
+  readonly failedWindows: readonly FailedWindow[];
+  readonly undetectable: readonly string[];
+  /** Baseline cropland and observed pixels by county index + 1 (as the windows count them). */
+  readonly coverage: Readonly<Record<string, { cropland: number; observed: number }>>;
+  /** All issues, without chips. */
+  readonly issues: readonly IssueFeature[];
+  readonly mismatches: readonly MismatchFeature[];
+  readonly dropped: Readonly<Record<DropReason, number>>;
+  /** Adcodes of the counties with at least one issue, in county-layer order: one county stage each. */
+  readonly counties: readonly string[];
+  /** Timings passed in by the caller (windows) plus `joinMs`. */
+  readonly timings: Readonly<Record<string, number>>;
+}
+
+/** What one county stage did (its timings go into the summary). */
+export interface CountyResult {
+  readonly adcode: string;
+  readonly issues: number;
+  readonly file: string | null;
+  readonly chipsMs: number;
+  readonly writeMs: number;
+}
+
+export interface StageContext {
+  readonly logger: Logger;
+  readonly timings?: Record<string, number>;
+}
+
+/** Output-relative path (without extension) of a county's issue list. */
+function countyListBase(c: { adcode: string; prefectureAdcode: string }): string {
+  return `issues/${c.prefectureAdcode}/${c.adcode}`;
+}
+
+/** Reads the join stage's artifact. */
+export async function readJoinedRun(run: RunInputs): Promise<JoinedRun> {
+  const file = insideOutput(run.outDir, JOINED_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (cause) {
+    throw new ConfigError(file, "the join stage's output is missing (run the join stage first)", { cause });
+  }
+  const joined = JSON.parse(text) as JoinedRun;
+  if (joined.runId !== run.manifest.runId)
+    throw new ConfigError(file, `written by run ${joined.runId}, not ${run.manifest.runId}`);
+  return joined;
+}
+
+/**
+ * Stage 1: reads every window's patch list (windows in `failedWindows`, or without a patch list,
+ * are recorded as failed), joins patches across seams and builds the issues and mismatches;
+ * writes them to {@link JOINED_FILE} atomically and returns them.
+ */
+export async function joinStage(
   run: RunInputs,
   failedWindows: readonly FailedWindow[],
-  ctx: { logger: Logger; timings?: Record<string, number> },
-): Promise<RunSummary> {
+  ctx: StageContext,
+): Promise<JoinedRun> {
   const started = Date.now();
   const failed = [...failedWindows];
   const patches: WindowPatch[] = [];
@@ -176,34 +244,98 @@ export async function assembleRun(
       return { tileId, ...d };
     },
   });
-  const joinedAt = Date.now();
+  const dropped: Record<DropReason, number> = {
+    "below-min-area": 0,
+    "suppressed-by-approval": 0,
+    "outside-counties": 0,
+  };
+  built.dropped.forEach((d) => dropped[d.reason]++);
+  const withIssues = new Set(built.issues.map((i) => i.properties.county_adcode));
 
-  if (run.config.chips.enabled) {
-    for (const f of built.issues) {
-      const p = f.properties;
-      const base = `chips/${p.prefecture_adcode}/${p.county_adcode}/${p.id}`;
+  const result: JoinedRun = {
+    runId: run.manifest.runId,
+    runDate,
+    processed,
+    failedWindows: failed,
+    undetectable: [...undetectable].sort(),
+    coverage: Object.fromEntries(coverage),
+    issues: built.issues,
+    mismatches: built.mismatches,
+    dropped,
+    counties: run.counties.features.map((f) => f.properties.adcode).filter((a) => withIssues.has(a)),
+    timings: { ...(ctx.timings ?? {}), joinMs: Date.now() - started },
+  };
+  await writeFileAtomic(insideOutput(run.outDir, JOINED_FILE), JSON.stringify(result) + "\n");
+  ctx.logger.info(
+    { runId: result.runId, issues: result.issues.length, counties: result.counties.length },
+    "run joined",
+  );
+  return result;
+}
+
+/**
+ * Stage 2, for one county: draws the chips of the county's issues and writes its issue list
+ * (GeoJSON + CSV). Reads {@link JOINED_FILE} unless the join stage's result is passed in.
+ */
+export async function countyStage(
+  run: RunInputs,
+  adcode: string,
+  ctx: StageContext & { joined?: JoinedRun },
+): Promise<CountyResult> {
+  const t0 = Date.now();
+  const county = run.counties.features.find((f) => f.properties.adcode === adcode)?.properties;
+  if (!county) throw new ConfigError(run.manifestFile, `county ${adcode} is not in the county layer`);
+  const joined = ctx.joined ?? (await readJoinedRun(run));
+  const mine: IssueFeature[] = [];
+  for (const f of joined.issues) {
+    if (f.properties.county_adcode !== adcode) continue;
+    const properties = { ...f.properties };
+    if (run.config.chips.enabled) {
+      const base = `chips/${properties.prefecture_adcode}/${properties.county_adcode}/${properties.id}`;
       for (const [which, mosaicOf, profile] of [
         ["before", run.before, run.beforeProfile],
         ["after", run.after, run.afterProfile],
       ] as const) {
         const png = await renderChip(f, mosaicOf, profile, run.config.chips);
         await writeFileAtomic(insideOutput(run.outDir, `${base}-${which}.png`), png);
-        if (which === "before") p.before_chip = `${base}-before.png`;
-        else p.after_chip = `${base}-after.png`;
+        if (which === "before") properties.before_chip = `${base}-before.png`;
+        else properties.after_chip = `${base}-after.png`;
       }
     }
+    mine.push({ ...f, properties });
   }
-  const chipsAt = Date.now();
+  const t1 = Date.now();
+  const written = await writeIssueLists(run.outDir, mine, [county], run.manifest.csvHeaders);
+  const result: CountyResult = {
+    adcode,
+    issues: mine.length,
+    file: written.files[adcode] ?? null,
+    chipsMs: t1 - t0,
+    writeMs: Date.now() - t1,
+  };
+  ctx.logger.debug({ adcode, issues: result.issues }, "county assembled");
+  return result;
+}
 
-  const counties = run.counties.features.map((f) => f.properties);
-  const written = await writeIssueLists(run.outDir, built.issues, counties, run.manifest.csvHeaders);
-  await writeMismatchLayer(run.outDir, built.mismatches);
+/**
+ * Stage 3: writes the baseline-mismatch layer and summary.json from {@link JOINED_FILE} (or the
+ * join stage's result passed in). `counties` are the county stages' results, for the timings:
+ * `chipsMs` and `writeMs` are summed over the county stages (`writeMs` plus this stage's writes).
+ */
+export async function summaryStage(
+  run: RunInputs,
+  counties: readonly CountyResult[],
+  ctx: StageContext & { joined?: JoinedRun },
+): Promise<RunSummary> {
+  const t0 = Date.now();
+  const joined = ctx.joined ?? (await readJoinedRun(run));
+  await writeMismatchLayer(run.outDir, joined.mismatches);
 
   const countySummaries: CountySummary[] = run.counties.features.map((f) => {
-    const mine = built.issues.filter((i) => i.properties.county_adcode === f.properties.adcode);
+    const mine = joined.issues.filter((i) => i.properties.county_adcode === f.properties.adcode);
     const byType = emptyTotals();
     mine.forEach((i) => addIssue(byType, i));
-    const cov = coverage.get(f.index + 1) ?? { cropland: 0, observed: 0 };
+    const cov = joined.coverage[String(f.index + 1)] ?? { cropland: 0, observed: 0 };
     return {
       adcode: f.properties.adcode,
       name: f.properties.name,
@@ -215,45 +347,41 @@ export async function assembleRun(
       croplandPixels: cov.cropland,
       observedCroplandPixels: cov.observed,
       observedShare: cov.cropland > 0 ? Number((cov.observed / cov.cropland).toFixed(4)) : null,
-      file: written.files[f.properties.adcode] ?? null,
+      file: mine.length > 0 ? `${countyListBase(f.properties)}.geojson` : null,
     };
   });
   const byType = emptyTotals();
-  built.issues.forEach((i) => addIssue(byType, i));
-  const dropped: Record<DropReason, number> = {
-    "below-min-area": 0,
-    "suppressed-by-approval": 0,
-    "outside-counties": 0,
-  };
-  built.dropped.forEach((d) => dropped[d.reason]++);
+  joined.issues.forEach((i) => addIssue(byType, i));
+  const failed = joined.failedWindows;
+  const sum = (k: "chipsMs" | "writeMs"): number => counties.reduce((s, c) => s + c[k], 0);
 
   const summary: RunSummary = {
     runId: run.manifest.runId,
     month: run.manifest.month,
-    runDate,
+    runDate: joined.runDate,
     status: failed.length === 0 && run.failedTiles.length === 0 ? "complete" : "partial",
     manifest: run.manifestFile,
     model: { id: run.classifier.meta.modelId },
     config: run.config,
     checksums: run.checksums,
-    windows: { total: run.windows.length, processed: processed.length, failed: failed.length },
+    windows: { total: run.windows.length, processed: joined.processed.length, failed: failed.length },
     failedTiles: run.failedTiles,
     failedWindows: failed,
-    undetectableChangeTypes: [...undetectable].sort(),
+    undetectableChangeTypes: joined.undetectable,
     totals: {
-      issues: built.issues.length,
-      approved: built.issues.filter((i) => i.properties.status === "approved").length,
-      areaM2: Number(built.issues.reduce((s, i) => s + i.properties.area_m2, 0).toFixed(2)),
+      issues: joined.issues.length,
+      approved: joined.issues.filter((i) => i.properties.status === "approved").length,
+      areaM2: Number(joined.issues.reduce((s, i) => s + i.properties.area_m2, 0).toFixed(2)),
       byType,
-      mismatches: built.mismatches.length,
-      dropped,
+      mismatches: joined.mismatches.length,
+      dropped: { ...joined.dropped },
     },
     counties: countySummaries.filter((c) => c.croplandPixels > 0 || c.issues > 0),
     timings: {
+      ...joined.timings,
       ...(ctx.timings ?? {}),
-      joinMs: joinedAt - started,
-      chipsMs: chipsAt - joinedAt,
-      writeMs: Date.now() - chipsAt,
+      chipsMs: sum("chipsMs"),
+      writeMs: sum("writeMs") + (Date.now() - t0),
     },
   };
   await writeFileAtomic(insideOutput(run.outDir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
@@ -262,4 +390,17 @@ export async function assembleRun(
     "run assembled",
   );
   return summary;
+}
+
+/** Runs the three assembly stages in order in this process; returns the summary (also in summary.json). */
+export async function assembleRun(
+  run: RunInputs,
+  failedWindows: readonly FailedWindow[],
+  ctx: StageContext,
+): Promise<RunSummary> {
+  const joined = await joinStage(run, failedWindows, ctx);
+  const counties: CountyResult[] = [];
+  for (const adcode of joined.counties)
+    counties.push(await countyStage(run, adcode, { logger: ctx.logger, joined }));
+  return summaryStage(run, counties, { logger: ctx.logger, joined });
 }
