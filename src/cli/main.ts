@@ -3,14 +3,28 @@
  * registers itself on the program; this file only wires them and turns errors into exit codes.
  */
 import { Command } from "commander";
-import { PatrolError } from "../core/errors.js";
+import { ConfigError, PatrolError } from "../core/errors.js";
+import { registerCrs } from "../ingest/crs.js";
 import { commands } from "./commands/index.js";
 
 export function buildProgram(): Command {
   const program = new Command("patrol")
     .description("Monthly satellite patrol of cropland: imagery in, per-county issue lists out.")
+    .option(
+      "--crs-def <code=proj4>",
+      'a CRS that is not built in, e.g. "EPSG:2385=+proj=tmerc +lat_0=0 +lon_0=120 …" (repeatable)',
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
     .showHelpAfterError()
     .exitOverride();
+  program.hook("preAction", () => {
+    for (const def of program.opts<{ crsDef: string[] }>().crsDef) {
+      const at = def.indexOf("=");
+      if (at <= 0) throw new ConfigError("--crs-def", `expected CODE=PROJ4, got ${JSON.stringify(def)}`);
+      registerCrs(def.slice(0, at), def.slice(at + 1));
+    }
+  });
   for (const register of commands) register(program);
   return program;
 }
