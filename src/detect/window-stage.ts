@@ -118,16 +118,26 @@ export async function detectWindow(
     height: oh,
     crs: run.after.crs,
   };
-  const cropland = rasterizeLayer(run.baseline, grid, {
-    burn: (f) => (/^01/.test(f.properties.classCode) ? 1 : 0),
-  }) as Uint8Array;
-  const pbf = rasterizeLayer(run.baseline, grid, {
-    burn: (f) => (/^01/.test(f.properties.classCode) && f.properties.pbf ? 1 : 0),
-  }) as Uint8Array;
+  // The baseline is burned once, as parcel numbers; cropland and PBF follow from each pixel's
+  // parcel (the same parcel wins a pixel whatever is burned, so this equals burning them apart).
   const baselineFeature = rasterizeLayer(run.baseline, grid, {
     burn: (f) => f.index + 1,
     sampleType: "uint32",
   }) as Uint32Array;
+  const parcelNumbers = run.baseline.features.reduce((m, f) => Math.max(m, f.index + 1), 0) + 1;
+  const croplandOf = new Uint8Array(parcelNumbers);
+  const pbfOf = new Uint8Array(parcelNumbers);
+  for (const f of run.baseline.features) {
+    const isCropland = /^01/.test(f.properties.classCode);
+    croplandOf[f.index + 1] = isCropland ? 1 : 0;
+    pbfOf[f.index + 1] = isCropland && f.properties.pbf ? 1 : 0;
+  }
+  const cropland = new Uint8Array(baselineFeature.length);
+  const pbf = new Uint8Array(baselineFeature.length);
+  for (let i = 0; i < baselineFeature.length; i++) {
+    cropland[i] = croplandOf[baselineFeature[i]!]!;
+    pbf[i] = pbfOf[baselineFeature[i]!]!;
+  }
   const county = rasterizeLayer(run.counties, grid, {
     burn: (f) => f.index + 1,
     sampleType: "uint32",

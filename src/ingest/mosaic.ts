@@ -4,8 +4,9 @@
  * the files, so the result of a run does not depend on how the imagery was cut into tiles.
  */
 import { RasterFormatError } from "../core/errors.js";
-import type { Affine, PixelWindow, SampleType, TypedSamples } from "../core/raster-types.js";
+import type { Affine, PixelWindow, SampleType } from "../core/raster-types.js";
 import type { RasterBlock, RasterSource } from "./raster-source-types.js";
+import { allocateSamples } from "./rasterize.js";
 
 /** Where one source sits in the mosaic, in mosaic pixel coordinates. */
 export interface MosaicPart {
@@ -118,27 +119,6 @@ export function buildMosaic(rasters: readonly RasterSource[]): Mosaic {
   };
 }
 
-function allocate(type: SampleType, n: number): TypedSamples {
-  switch (type) {
-    case "uint8":
-      return new Uint8Array(n);
-    case "int8":
-      return new Int8Array(n);
-    case "uint16":
-      return new Uint16Array(n);
-    case "int16":
-      return new Int16Array(n);
-    case "uint32":
-      return new Uint32Array(n);
-    case "int32":
-      return new Int32Array(n);
-    case "float32":
-      return new Float32Array(n);
-    case "float64":
-      return new Float64Array(n);
-  }
-}
-
 function isNodata(v: number, nodata: number | null): boolean {
   if (nodata === null) return false;
   return Number.isNaN(nodata) ? Number.isNaN(v) : v === nodata;
@@ -156,11 +136,7 @@ export async function readMosaicWindow(
   const width = window.x1 - window.x0;
   const height = window.y1 - window.y0;
   const bandIndices = options.bands ?? Array.from({ length: mosaic.bandCount }, (_, i) => i);
-  const bands = bandIndices.map(() => {
-    const b = allocate(mosaic.sampleType, width * height);
-    if (mosaic.nodata !== null && mosaic.nodata !== 0) b.fill(mosaic.nodata);
-    return b;
-  });
+  const bands = bandIndices.map(() => allocateSamples(mosaic.sampleType, width * height, mosaic.nodata ?? 0));
   const observed = new Uint8Array(width * height);
   for (const part of mosaic.parts) {
     const r = part.raster;
