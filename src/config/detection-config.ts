@@ -13,6 +13,8 @@ interface RuleDefaults {
   minAreaM2: number;
   openingPx: number;
   closingPx: number;
+  /** Note on `threshold` where it does not mean an after-image probability. */
+  thresholdNote?: string;
 }
 
 function changeRule(d: RuleDefaults) {
@@ -25,7 +27,8 @@ function changeRule(d: RuleDefaults) {
         .max(1)
         .default(d.threshold)
         .describe(
-          "Minimum after-image probability of the type's classes for a pixel to count; higher cuts false alarms and misses faint changes.",
+          d.thresholdNote ??
+            "Minimum after-image probability of the type's classes for a pixel to count; higher cuts false alarms and misses faint changes.",
         ),
       minAreaM2: z
         .number()
@@ -66,8 +69,198 @@ const ruleSchemas = {
   trees: changeRule({ threshold: 0.6, minAreaM2: 667, openingPx: 1, closingPx: 1 }),
   turf: changeRule({ threshold: 0.6, minAreaM2: 667, openingPx: 1, closingPx: 1 }),
   facility: changeRule({ threshold: 0.6, minAreaM2: 400, openingPx: 1, closingPx: 1 }),
-  abandonment: changeRule({ threshold: 0.6, minAreaM2: 2000, openingPx: 1, closingPx: 1 }),
+  abandonment: changeRule({
+    threshold: 0.4,
+    minAreaM2: 2000,
+    openingPx: 1,
+    closingPx: 1,
+    thresholdNote:
+      "Abandonment only: minimum share of the season's months so far that observed the pixel (its evidence); higher needs more clear looks before flagging, lower flags on thinner evidence.",
+  }),
 } satisfies Record<ChangeTypeId, unknown>;
+
+/*
+ * Spectral cloud test, for sensor profiles without a quality band (or always, on request).
+ * Thresholds follow Fmask (Zhu & Woodcock 2012, RSE 118:83-94, "potential cloud pixel" tests on
+ * TOA reflectance): whiteness Σ|b − mean|/mean < 0.7 over the visible bands, HOT = blue −
+ * 0.5·red − 0.08 > 0 (haze-optimised transform, Zhang et al. 2002), SWIR2 > 0.03 and NDVI < 0.8
+ * where the bands exist; cirrus (Sentinel-2 B10) > 0.01 as Fmask 3.3's cirrus test; 3-pixel
+ * dilation as Fmask's default. 8-bit true colour without calibration (GID, the demo) is stretched,
+ * so its defaults are stricter on brightness (mean visible DN/255 ≥ 0.6) and whiteness (≤ 0.25);
+ * see README "Clouds and coverage" for the measured rates.
+ */
+const cloudSchema = z
+  .strictObject({
+    mode: z
+      .enum(["auto", "always", "off"])
+      .default("auto")
+      .describe(
+        "auto: spectral test only where the sensor profile has no quality band; always: also on top of it; off: trust nodata/quality only (clouds then look like changes).",
+      ),
+    brightnessMin: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.75)
+      .describe(
+        "8-bit display imagery (DN/255): a cloud's minimum mean visible value; lower catches thin cloud and also bright bare fields, roofs and salt crust (NAIP: 0.6 flags 0.04–19% of cloud-free scenes, 0.75 0.01–0.7%).",
+      ),
+    reflectanceBrightnessMin: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.25)
+      .describe(
+        "Calibrated reflectance (Sentinel-2 and other DN/10000 profiles): a cloud's minimum mean visible reflectance (Sen2Cor step 1: red > 0.25); lower catches thin cloud and bright soil.",
+      ),
+    textureMax: z
+      .number()
+      .min(0)
+      .default(0.03)
+      .describe(
+        "Maximum standard deviation of brightness over 5×5 pixels of a cloud (clouds are smooth); lower spares more textured roofs and villages, and misses clouds with structure.",
+      ),
+    edgeBrightnessShare: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.6)
+      .describe(
+        "Cloud edges: share of the brightness threshold into which cloud cores grow; lower catches more of the soft edges, and bright land next to clouds.",
+      ),
+    edgeGrowPx: z
+      .int()
+      .min(0)
+      .max(64)
+      .default(24)
+      .describe("How far, pixels, cloud cores grow into their soft edges; limited by the window halo."),
+    openingPx: z
+      .int()
+      .min(0)
+      .max(5)
+      .default(2)
+      .describe(
+        "Opening radius, pixels, removing cloud specks before the buffer; larger drops more bright roofs and salt crust, and small clouds.",
+      ),
+    whitenessMax: z
+      .number()
+      .min(0)
+      .default(0.25)
+      .describe(
+        "Maximum Σ|b − mean|/mean over the visible bands (Fmask uses 0.7 on TOA); lower keeps coloured bright surfaces (roofs, sand) out, higher catches tinted haze.",
+      ),
+    hotMin: z
+      .number()
+      .default(0)
+      .describe(
+        "Minimum haze-optimised transform blue − 0.5·red − 0.08 (Fmask: > 0); higher drops bright soil and concrete, lower catches thin haze.",
+      ),
+    swir2Min: z
+      .number()
+      .default(0.03)
+      .describe("Where a SWIR2 band exists, a cloud's minimum SWIR2 reflectance (Fmask basic test 0.03)."),
+    ndviMax: z
+      .number()
+      .default(0.8)
+      .describe("Where NIR exists, a cloud's maximum NDVI (Fmask 0.8); vegetation above it is never cloud."),
+    cirrusMin: z
+      .number()
+      .default(0.01)
+      .describe(
+        "Where a cirrus band (Sentinel-2 B10) exists, TOA reflectance above which a pixel is cirrus (Fmask 3.3: 0.01).",
+      ),
+    bufferPx: z
+      .int()
+      .min(0)
+      .max(10)
+      .default(3)
+      .describe(
+        "Cloud dilation, pixels (Fmask default 3); covers soft cloud edges at the cost of clear pixels.",
+      ),
+    shadowDarknessMax: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.2)
+      .describe(
+        "Maximum mean visible reflectance of a cloud shadow; higher catches lighter shadows and also dark fields and water near clouds.",
+      ),
+    shadowSearchPx: z
+      .int()
+      .min(0)
+      .max(64)
+      .default(30)
+      .describe(
+        "How far from a cloud, pixels, a dark pixel counts as its shadow (no sun geometry in the metadata); limited by the window halo.",
+      ),
+  })
+  .prefault({});
+
+/*
+ * Abandonment (撂荒) from a per-pixel season history. A baseline-cropland pixel is flagged when,
+ * at a month from `decideFromMonth` on: the season's observed share reaches rules.abandonment
+ * .threshold, the vegetation index never reached `cropPeakMin`, and no observed month showed
+ * tillage-like bare soil (index ≤ `bareSoilMax`). NDVI thresholds: Sobrino et al. 2004 (RSE
+ * 90:434-440) take NDVI < 0.2 as bare soil and > 0.5 as full vegetation cover. RGB imagery uses
+ * the excess-green index on chromatic coordinates (Woebbecke et al. 1995), thresholds measured on
+ * GID Gaofen-2 swatches (README).
+ */
+const abandonmentSchema = z
+  .strictObject({
+    seasonStartMonth: z
+      .int()
+      .min(1)
+      .max(12)
+      .default(4)
+      .describe(
+        "First month of the growing season (4 = April, single-cropping North China); the history resets then. Earlier catches spring tillage, but adds snowy months.",
+      ),
+    seasonEndMonth: z
+      .int()
+      .min(1)
+      .max(12)
+      .default(10)
+      .describe("Last month of the growing season; months after it do not update the history."),
+    decideFromMonth: z
+      .int()
+      .min(1)
+      .max(12)
+      .default(8)
+      .describe(
+        "First month abandonment may be flagged (8 = August, after most crops' peak); earlier reports sooner but may flag late-sown fields.",
+      ),
+    ndvi: z
+      .strictObject({
+        cropPeakMin: z
+          .number()
+          .default(0.5)
+          .describe(
+            "Peak NDVI a cultivated crop exceeds (full cover, Sobrino 2004); higher flags sparse crops, lower misses weedy abandoned land.",
+          ),
+        bareSoilMax: z
+          .number()
+          .default(0.2)
+          .describe(
+            "NDVI at or below which a month shows tillage-like bare soil (Sobrino 2004: < 0.2); higher counts sparse weeds as tillage.",
+          ),
+      })
+      .prefault({}),
+    exg: z
+      .strictObject({
+        cropPeakMin: z
+          .number()
+          .default(0.1)
+          .describe(
+            "Peak excess-green 2g−r−b (chromatic) a crop exceeds, RGB imagery without NIR; higher flags pale crops.",
+          ),
+        bareSoilMax: z
+          .number()
+          .default(0.0)
+          .describe("Excess green at or below which a month shows bare soil (soil is ≤ 0 on GID swatches)."),
+      })
+      .prefault({}),
+  })
+  .prefault({});
 
 export const detectionConfigSchema = z.strictObject({
   beforeCroplandThreshold: z
@@ -152,6 +345,10 @@ export const detectionConfigSchema = z.strictObject({
         .describe("Days after the run date the list is due at the county."),
     })
     .prefault({}),
+  clouds: cloudSchema.describe("Spectral cloud and shadow test; see the notes on each field."),
+  abandonment: abandonmentSchema.describe(
+    "Abandonment from the per-pixel season history (needs previousRun for more than one month).",
+  ),
   chips: z
     .strictObject({
       enabled: z.boolean().default(true).describe("Write before/after image chips per issue."),
@@ -172,6 +369,13 @@ export function parseDetectionConfig(input: unknown, source = "detection config"
   }
   if (result.data.confidenceLevels.medium > result.data.confidenceLevels.high) {
     throw new ConfigError(source, "confidenceLevels.medium must not exceed confidenceLevels.high");
+  }
+  const a = result.data.abandonment;
+  if (!(a.seasonStartMonth <= a.decideFromMonth && a.decideFromMonth <= a.seasonEndMonth)) {
+    throw new ConfigError(
+      source,
+      `abandonment: need seasonStartMonth ≤ decideFromMonth ≤ seasonEndMonth (a season within one calendar year), got ${a.seasonStartMonth}, ${a.decideFromMonth}, ${a.seasonEndMonth}`,
+    );
   }
   return result.data;
 }

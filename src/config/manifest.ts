@@ -97,6 +97,13 @@ export const manifestSchema = z.strictObject({
     .enum(["en", "zh"])
     .default("en")
     .describe("Column headers of the issue-list CSV: English field names or Chinese (中文表头)."),
+  previousRun: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "Output folder of the previous month's run, relative to the manifest; absent for the first month of a series.",
+    ),
   crsDefinitions: z
     .record(z.string(), z.string())
     .default({})

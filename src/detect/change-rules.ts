@@ -9,6 +9,9 @@
  *   - the after image is confidently something else: P_after(not cropland-like) ≥ rules[t].threshold,
  *     where t, the change type, is the one whose after classes carry the most probability (and
  *     more than any non-cropland class no change type claims, such as natural grass).
+ * Abandonment comes from the season history instead (`abandoned`): a valid baseline-cropland
+ * pixel the history flags, and that no other change claims, is abandonment, with the history's
+ * evidence as confidence.
  * Where the baseline says cropland but both dates are most likely something else, the pixel is a
  * baseline mismatch (reported in its own layer, never as an issue).
  *
@@ -35,6 +38,12 @@ export interface ChangeRuleInputs {
   readonly baselineCropland: Uint8Array;
   /** 1 where both dates observed the pixel (not nodata, not cloud), else 0. */
   readonly valid: Uint8Array;
+  /**
+   * The season history's abandonment verdict (season/abandonment.ts): 1 where the rules flag the
+   * pixel, and the evidence (observed share of the season, 0–255) used as its confidence. Without
+   * it abandonment is undetectable.
+   */
+  readonly abandoned?: { readonly flagged: Uint8Array; readonly evidence: Uint8Array };
 }
 
 export interface ChangeRuleOutputs {
@@ -78,7 +87,7 @@ function argmax(p: ProbabilityPlanes): Uint8Array {
 
 /** Applies the change rules to one window. All rasters share the window's width × height. */
 export function applyChangeRules(inputs: ChangeRuleInputs, config: DetectionConfig): ChangeRuleOutputs {
-  const { before, after, baselineCropland, valid } = inputs;
+  const { before, after, baselineCropland, valid, abandoned } = inputs;
   const width = after.width;
   const height = after.height;
   const n = width * height;
@@ -86,6 +95,7 @@ export function applyChangeRules(inputs: ChangeRuleInputs, config: DetectionConf
     ["before", before.width * before.height],
     ["baselineCropland", baselineCropland.length],
     ["valid", valid.length],
+    ...(abandoned ? ([["abandoned", abandoned.flagged.length]] as const) : []),
   ] as const) {
     if (len !== n) throw new RangeError(`applyChangeRules: ${name} has ${len} pixels, after has ${n}`);
   }
@@ -95,10 +105,13 @@ export function applyChangeRules(inputs: ChangeRuleInputs, config: DetectionConf
   const beforeMin = Math.round(config.beforeCroplandThreshold * 255);
 
   const types = CHANGE_TYPES.filter((t) => config.rules[t.id].enabled);
+  const fromHistory = (t: (typeof types)[number]): boolean =>
+    t.id === "abandonment" && abandoned !== undefined;
   const undetectable = types
-    .filter((t) => !t.afterClasses.some((c) => after.classIds.includes(c)))
+    .filter((t) => !fromHistory(t) && !t.afterClasses.some((c) => after.classIds.includes(c)))
     .map((t) => t.id);
-  const detectable = types.filter((t) => !undetectable.includes(t.id));
+  const detectable = types.filter((t) => !undetectable.includes(t.id) && !fromHistory(t));
+  const abandonment = types.find(fromHistory);
   const typeScores = detectable.map((t) => sumPlanes(after, t.afterClasses));
 
   // "Confidently something else": the after image's probability of not being cropland-like.
@@ -134,8 +147,18 @@ export function applyChangeRules(inputs: ChangeRuleInputs, config: DetectionConf
     }
   }
 
+  if (abandonment && abandoned) {
+    for (let i = 0; i < n; i++) {
+      if (changeCode[i] !== 0 || valid[i] === 0 || baselineCropland[i] === 0 || abandoned.flagged[i] === 0)
+        continue;
+      changeCode[i] = abandonment.code;
+      confidence[i] = abandoned.evidence[i]!;
+    }
+  }
+
   // Morphological cleaning per type, confined to pixels where that type is possible at all.
-  for (const t of detectable) {
+  for (const t of abandonment ? [...detectable, abandonment] : detectable) {
+    const isAbandonment = t === abandonment;
     const rule = config.rules[t.id];
     if (rule.openingPx === 0 && rule.closingPx === 0) continue;
     let mask: Uint8Array = new Uint8Array(n);
@@ -147,11 +170,12 @@ export function applyChangeRules(inputs: ChangeRuleInputs, config: DetectionConf
         changeCode[i] === 0 &&
         valid[i] === 1 &&
         baselineCropland[i] === 1 &&
-        beforeCrop[i]! >= beforeMin
+        (isAbandonment ? abandoned!.flagged[i] === 1 : beforeCrop[i]! >= beforeMin)
       ) {
-        // Closing filled a gap: the pixel joins the patch with its own after-probability as confidence.
+        // Closing filled a gap: the pixel joins the patch with its own after-probability (or
+        // season evidence) as confidence.
         changeCode[i] = t.code;
-        confidence[i] = Math.max(0, 255 - afterCrop[i]!);
+        confidence[i] = isAbandonment ? abandoned!.evidence[i]! : Math.max(0, 255 - afterCrop[i]!);
       } else if (mask[i] === 0 && changeCode[i] === t.code) {
         changeCode[i] = 0;
         confidence[i] = 0;

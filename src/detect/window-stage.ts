@@ -7,18 +7,41 @@
  *
  * Output files (under `<out>/windows/<windowId>/`, each written atomically):
  *   probabilities-after.tif, probabilities-before.tif  uint8, one band per model class (0–255)
- *   change.tif  uint8 bands: change-type code, confidence (0–255), baseline mismatch, observed
+ *   change.tif  uint8 bands: change-type code, confidence (0–255), baseline mismatch, observed on
+ *               both dates, unobserved baseline cropland (1 after date, 2 before date, 3 both)
+ *   masks.tif   uint8 bands: after and before date mask (0 clear, 1 nodata, 2 quality band,
+ *               3 cloud, 4 cloud shadow)
+ * and the window's season history `<out>/state/pixels/<windowId>.tif` (season/state-file.ts).
  */
 import { mkdir } from "node:fs/promises";
+import path from "node:path";
 import type { Logger } from "../core/logger.js";
 import { LAND_COVER_CLASSES } from "../core/land-cover.js";
 import { CHANGE_TYPES } from "../core/change-types.js";
-import { windowAffine, type Affine, type PixelWindow } from "../core/raster-types.js";
+import { pixelToMap, windowAffine, type Affine, type PixelWindow } from "../core/raster-types.js";
+import { ringAreaM2 } from "../core/geodesic-area.js";
+import { coordinateTransform } from "../ingest/crs.js";
 import { insideOutput } from "../config/manifest.js";
 import { writeGeoTiff } from "../ingest/geotiff-writer.js";
 import { readMosaicWindow, type Mosaic } from "../ingest/mosaic.js";
 import { rasterizeLayer, type RasterGrid } from "../ingest/rasterize.js";
 import { toReflectance, type SensorProfile } from "../ingest/sensor-profile.js";
+import { isCalibrated, MASK_NODATA, MASK_QUALITY, spectralCloudMask } from "../ingest/cloud-mask.js";
+import {
+  abandonmentParams,
+  flagAbandonment,
+  indexKindOf,
+  maskIndex,
+  PIXEL_STATE_DIR,
+  readSeasonState,
+  seasonParams,
+  updateSeason,
+  vegetationIndex,
+  writeSeasonState,
+  type AbandonmentResult,
+  type SeasonState,
+  type VegetationIndexKind,
+} from "../season/index.js";
 import { applyChangeRules, type ProbabilityPlanes } from "./change-rules.js";
 import { classifyWindow } from "./classify-window.js";
 import type { RunInputs, WindowPlan } from "./run-inputs.js";
@@ -35,6 +58,13 @@ export interface WindowRasters {
   readonly mismatch: Uint8Array;
   /** 1 where both dates observed the pixel. */
   readonly observed: Uint8Array;
+  /** On baseline cropland: 1 unobserved on the after date only, 2 on the before date only, 3 both; else 0. */
+  readonly unobservedCropland: Uint8Array;
+  /** Ellipsoidal area of one pixel in each row of the window, m² (CGCS2000), at the window's middle column. */
+  readonly rowAreaM2: Float64Array;
+  /** Why each date did not observe a pixel (MASK_* codes of ingest/cloud-mask.ts; 0 = clear). */
+  readonly afterMask: Uint8Array;
+  readonly beforeMask: Uint8Array;
   /** 1 on baseline cropland. */
   readonly cropland: Uint8Array;
   /** 1 on baseline cropland that is permanent basic farmland. */
@@ -54,7 +84,7 @@ export interface StageContext {
   readonly signal?: AbortSignal;
 }
 
-function crop<T extends Uint8Array | Uint32Array>(
+function crop<T extends Uint8Array | Uint16Array | Uint32Array | Float32Array>(
   src: T,
   srcWidth: number,
   halo: number,
@@ -69,23 +99,115 @@ function crop<T extends Uint8Array | Uint32Array>(
   return out;
 }
 
-async function probabilitiesOf(
+interface DateRead {
+  readonly planes: ProbabilityPlanes;
+  /** 1 where the date observed the pixel (not nodata, not masked by quality band, cloud or shadow). */
+  readonly observed: Uint8Array;
+  /** Why a pixel is unobserved: MASK_* codes (0 = clear). */
+  readonly mask: Uint8Array;
+  /** The date's vegetation index (NaN where unobserved), or null when the bands support none. */
+  readonly index: Float32Array | null;
+  readonly indexKind: VegetationIndexKind | null;
+}
+
+async function readDate(
   mosaic: Mosaic,
   profile: SensorProfile,
   run: RunInputs,
   window: PixelWindow,
   ctx: StageContext,
-): Promise<{ planes: ProbabilityPlanes; observed: Uint8Array }> {
+): Promise<DateRead> {
   const block = await readMosaicWindow(mosaic, window, {
     bands: profile.bands.map((b) => b.index).concat(profile.quality ? [profile.quality.index] : []),
     ...(ctx.signal ? { signal: ctx.signal } : {}),
   });
   const reflectance = toReflectance(profile, block, "mosaic");
+  const n = block.width * block.height;
+  const mask = new Uint8Array(n);
   const observed = block.observed;
   const first = reflectance[profile.bands[0]!.name]!;
-  for (let i = 0; i < observed.length; i++) if (first[i] !== first[i]) observed[i] = 0;
+  for (let i = 0; i < n; i++) if (observed[i] === 0) mask[i] = MASK_NODATA;
+  for (let i = 0; i < n; i++) if (mask[i] === 0 && first[i] !== first[i]) mask[i] = MASK_QUALITY;
+  const clouds = run.config.clouds;
+  if (clouds.mode === "always" || (clouds.mode === "auto" && !profile.quality)) {
+    const spectral = spectralCloudMask(reflectance, block.width, block.height, clouds, {
+      calibrated: isCalibrated(profile),
+    });
+    for (let i = 0; i < n; i++) if (mask[i] === 0 && spectral[i] !== 0) mask[i] = spectral[i]!;
+  }
+  // A quality-band or nodata mask shows as NaN in the reflectance (profile nodata included).
+  for (let i = 0; i < n; i++) observed[i] = mask[i] === 0 ? 1 : 0;
+  const indexKind = indexKindOf(reflectance);
+  const index = indexKind ? maskIndex(vegetationIndex(reflectance, indexKind), observed) : null;
   const planes = classifyWindow(run.classifier, reflectance, block.width, block.height, profile.id);
-  return { planes, observed };
+  return { planes, observed, mask, index, indexKind };
+}
+
+/**
+ * Updates the window's season history with the after image (read over the window read, halo
+ * included, from the previous run's `state/pixels/`), writes the core's history, and returns the
+ * abandonment verdict over the window read; null when the imagery supports no vegetation index.
+ */
+async function seasonOfWindow(
+  run: RunInputs,
+  plan: WindowPlan,
+  outer: PixelWindow,
+  after: DateRead,
+): Promise<AbandonmentResult | null> {
+  if (!after.index || !after.indexKind) return null;
+  const ow = outer.x1 - outer.x0;
+  const oh = outer.y1 - outer.y0;
+  const grid = { affine: run.after.affine, crs: run.after.crs };
+  const previous = run.manifest.previousRun
+    ? await readSeasonState(path.resolve(run.baseDir, run.manifest.previousRun), { ...grid, window: outer })
+    : null;
+  const state = updateSeason(
+    previous,
+    { month: run.manifest.month, index: after.indexKind, max: after.index, min: after.index },
+    ow,
+    oh,
+    seasonParams(run.config, after.indexKind),
+  );
+  const h = run.halo;
+  const w = plan.window.x1 - plan.window.x0;
+  const ht = plan.window.y1 - plan.window.y0;
+  const core: SeasonState = {
+    ...state,
+    width: w,
+    height: ht,
+    observedMonths: crop(state.observedMonths, ow, h, w, ht),
+    bareMonths: crop(state.bareMonths, ow, h, w, ht),
+    peak: crop(state.peak, ow, h, w, ht),
+    peakMonth: crop(state.peakMonth, ow, h, w, ht),
+    minimum: crop(state.minimum, ow, h, w, ht),
+  };
+  await mkdir(insideOutput(run.outDir, PIXEL_STATE_DIR), { recursive: true });
+  await writeSeasonState(insideOutput(run.outDir, PIXEL_STATE_DIR, `${plan.id}.tif`), core, {
+    ...grid,
+    window: plan.window,
+  });
+  return flagAbandonment(state, abandonmentParams(run.config, after.indexKind));
+}
+
+/** Geodesic area of one pixel per row of `w` (at its middle column), m². */
+export function rowPixelAreas(affine: Affine, crs: string, w: PixelWindow): Float64Array {
+  const t = coordinateTransform(crs, "EPSG:4326");
+  const out = new Float64Array(w.y1 - w.y0);
+  const x = Math.floor((w.x0 + w.x1) / 2);
+  for (let y = w.y0; y < w.y1; y++) {
+    const ring = [
+      [x, y],
+      [x, y + 1],
+      [x + 1, y + 1],
+      [x + 1, y],
+    ].map(([c, r]) => {
+      const m = pixelToMap(affine, c!, r!);
+      const ll = t.forward(m.x, m.y);
+      return [ll.x, ll.y];
+    });
+    out[y - w.y0] = ringAreaM2(ring);
+  }
+  return out;
 }
 
 /** Runs detection on one window and writes its rasters. Coordinates are the mosaic's pixels. */
@@ -109,8 +231,9 @@ export async function detectWindow(
   const oh = outer.y1 - outer.y0;
   const width = core.x1 - core.x0;
   const height = core.y1 - core.y0;
-  const after = await probabilitiesOf(run.after, run.afterProfile, run, outer, ctx);
-  const before = await probabilitiesOf(run.before, run.beforeProfile, run, outer, ctx);
+  const after = await readDate(run.after, run.afterProfile, run, outer, ctx);
+  const before = await readDate(run.before, run.beforeProfile, run, outer, ctx);
+  const abandonment = await seasonOfWindow(run, plan, outer, after);
 
   const grid: RasterGrid = {
     affine: windowAffine(run.after.affine, outer),
@@ -151,9 +274,21 @@ export async function detectWindow(
   const valid = new Uint8Array(ow * oh);
   for (let i = 0; i < valid.length; i++) valid[i] = after.observed[i]! & before.observed[i]!;
   const rules = applyChangeRules(
-    { before: before.planes, after: after.planes, baselineCropland: cropland, valid },
+    {
+      before: before.planes,
+      after: after.planes,
+      baselineCropland: cropland,
+      valid,
+      ...(abandonment ? { abandoned: { flagged: abandonment.flagged, evidence: abandonment.evidence } } : {}),
+    },
     run.config,
   );
+  // Baseline cropland the patrol did not see: 1 on the after date only, 2 before only, 3 both.
+  const unobserved = new Uint8Array(ow * oh);
+  for (let i = 0; i < unobserved.length; i++) {
+    if (cropland[i] === 0) continue;
+    unobserved[i] = (after.observed[i] === 0 ? 1 : 0) | (before.observed[i] === 0 ? 2 : 0);
+  }
 
   const result: WindowRasters = {
     windowId: plan.id,
@@ -164,6 +299,10 @@ export async function detectWindow(
     confidence: crop(rules.confidence, ow, h, width, height),
     mismatch: crop(rules.mismatch, ow, h, width, height),
     observed: crop(valid, ow, h, width, height),
+    unobservedCropland: crop(unobserved, ow, h, width, height),
+    rowAreaM2: rowPixelAreas(run.after.affine, run.after.crs, core),
+    afterMask: crop(after.mask, ow, h, width, height),
+    beforeMask: crop(before.mask, ow, h, width, height),
     cropland: crop(cropland, ow, h, width, height),
     pbf: crop(pbf, ow, h, width, height),
     baselineFeature: crop(baselineFeature, ow, h, width, height),
@@ -219,15 +358,26 @@ async function writeWindowRasters(
     insideOutput(dir, "change.tif"),
     {
       ...base,
-      bandCount: 4,
+      bandCount: 5,
       bandDescriptions: [
         "change type code",
         "confidence (value / 255)",
         "baseline mismatch",
         "observed on both dates",
+        "unobserved baseline cropland (1 after date, 2 before date, 3 both)",
       ],
       metadata: { CHANGE_CODES: CHANGE_TYPES.map((t) => `${t.code}=${t.id}`).join(",") },
     },
-    [r.changeCode, r.confidence, r.mismatch, r.observed],
+    [r.changeCode, r.confidence, r.mismatch, r.observed, r.unobservedCropland],
+  );
+  await writeGeoTiff(
+    insideOutput(dir, "masks.tif"),
+    {
+      ...base,
+      bandCount: 2,
+      bandDescriptions: ["after date mask", "before date mask"],
+      metadata: { MASK_CODES: "0=clear,1=nodata,2=quality band or a band at nodata,3=cloud,4=cloud shadow" },
+    },
+    [r.afterMask, r.beforeMask],
   );
 }

@@ -21,7 +21,8 @@ import { windowDir } from "../detect/window-stage.js";
 import { buildMosaic, readMosaicWindow, type Mosaic } from "../ingest/mosaic.js";
 import { openRaster } from "../ingest/raster-source.js";
 import { joinAcrossSeams } from "../vector/merge-seams.js";
-import type { WindowPatch } from "../vector/window-patches.js";
+import type { CoverageTally, WindowPatch } from "../vector/window-patches.js";
+import { addCoverage, unobservedFeatures, writeCoverageLayers } from "./coverage.js";
 import { renderChip } from "./chips.js";
 import { buildIssues, type DropReason, type IssueFeature, type MismatchFeature } from "./issues.js";
 import { writeIssueLists, writeMismatchLayer } from "./issue-lists.js";
@@ -52,6 +53,13 @@ export interface CountySummary {
   croplandPixels: number;
   observedCroplandPixels: number;
   observedShare: number | null;
+  /** The same in ellipsoidal m², and the share observed by this month's (after) image alone. */
+  croplandAreaM2: number;
+  observedCroplandAreaM2: number;
+  observedAfterShare: number | null;
+  /** Cropland not observed on both dates, m², and its layer (see report/coverage.ts). */
+  unobservedAreaM2: number;
+  unobservedFile: string | null;
   file: string | null;
 }
 
@@ -115,8 +123,10 @@ export interface JoinedRun {
   readonly processed: readonly string[];
   readonly failedWindows: readonly FailedWindow[];
   readonly undetectable: readonly string[];
-  /** Baseline cropland and observed pixels by county index + 1 (as the windows count them). */
-  readonly coverage: Readonly<Record<string, { cropland: number; observed: number }>>;
+  /** Baseline cropland and observed pixels and m² by county index + 1 (as the windows count them). */
+  readonly coverage: Readonly<Record<string, CoverageTally>>;
+  /** Per county adcode: its unobserved-cropland layer and area (report/coverage.ts). */
+  readonly coverageLayers: Readonly<Record<string, { file: string; unobservedM2: number }>>;
   /** All issues, without chips. */
   readonly issues: readonly IssueFeature[];
   readonly mismatches: readonly MismatchFeature[];
@@ -175,7 +185,7 @@ export async function joinStage(
   const failed = [...failedWindows];
   const patches: WindowPatch[] = [];
   const processed: string[] = [];
-  const coverage = new Map<number, { cropland: number; observed: number }>();
+  const coverage = new Map<number, CoverageTally>();
   const undetectable = new Set<string>();
   for (const plan of run.windows) {
     if (failed.some((f) => f.windowId === plan.id)) continue;
@@ -192,12 +202,8 @@ export async function joinStage(
     processed.push(plan.id);
     patches.push(...wp.patches);
     wp.undetectable.forEach((u) => undetectable.add(u));
-    for (const [k, v] of Object.entries(wp.coverage)) {
-      const e = coverage.get(Number(k)) ?? { cropland: 0, observed: 0 };
-      e.cropland += v.cropland;
-      e.observed += v.observed;
-      coverage.set(Number(k), e);
-    }
+    for (const [k, v] of Object.entries(wp.coverage))
+      coverage.set(Number(k), addCoverage(coverage.get(Number(k)), v));
   }
 
   const { mosaic, dx, dy } =
@@ -209,7 +215,7 @@ export async function joinStage(
       const block = await readMosaicWindow(
         mosaic,
         { x0: bbox.x0 - dx, y0: bbox.y0 - dy, x1: bbox.x1 - dx, y1: bbox.y1 - dy },
-        { bands: [kind === "change" ? 0 : 2] },
+        { bands: [kind === "change" ? 0 : kind === "mismatch" ? 2 : 4] },
       );
       return block.bands[0] as Uint8Array;
     },
@@ -221,7 +227,8 @@ export async function joinStage(
     run.manifest.tiles.map((t) => [t.id, { afterDate: t.after.date, beforeDate: t.before.date }]),
   );
   const runDate = run.manifest.runDate ?? new Date().toISOString().slice(0, 10);
-  const built = buildIssues(joined, {
+  const issuePatches = joined.filter((p) => p.kind !== "unobserved");
+  const built = buildIssues(issuePatches, {
     runId: run.manifest.runId,
     modelId: run.classifier.meta.modelId,
     runDate,
@@ -244,6 +251,21 @@ export async function joinStage(
       return { tileId, ...d };
     },
   });
+  const firstTile = run.manifest.tiles[0];
+  const coverageLayers = await writeCoverageLayers(
+    run.outDir,
+    run.counties.features
+      .filter((f) => (coverage.get(f.index + 1)?.cropland ?? 0) > 0)
+      .map((f) => f.properties),
+    unobservedFeatures(joined, {
+      runId: run.manifest.runId,
+      crs: run.after.crs,
+      affine: run.after.affine,
+      counties: run.counties,
+      beforeDate: firstTile?.before.date ?? "",
+      afterDate: firstTile?.after.date ?? "",
+    }),
+  );
   const dropped: Record<DropReason, number> = {
     "below-min-area": 0,
     "suppressed-by-approval": 0,
@@ -259,6 +281,7 @@ export async function joinStage(
     failedWindows: failed,
     undetectable: [...undetectable].sort(),
     coverage: Object.fromEntries(coverage),
+    coverageLayers,
     issues: built.issues,
     mismatches: built.mismatches,
     dropped,
@@ -335,7 +358,8 @@ export async function summaryStage(
     const mine = joined.issues.filter((i) => i.properties.county_adcode === f.properties.adcode);
     const byType = emptyTotals();
     mine.forEach((i) => addIssue(byType, i));
-    const cov = joined.coverage[String(f.index + 1)] ?? { cropland: 0, observed: 0 };
+    const cov = addCoverage(undefined, joined.coverage[String(f.index + 1)]);
+    const layer = joined.coverageLayers[f.properties.adcode];
     return {
       adcode: f.properties.adcode,
       name: f.properties.name,
@@ -347,6 +371,11 @@ export async function summaryStage(
       croplandPixels: cov.cropland,
       observedCroplandPixels: cov.observed,
       observedShare: cov.cropland > 0 ? Number((cov.observed / cov.cropland).toFixed(4)) : null,
+      croplandAreaM2: Number(cov.croplandM2.toFixed(2)),
+      observedCroplandAreaM2: Number(cov.observedM2.toFixed(2)),
+      observedAfterShare: cov.cropland > 0 ? Number((cov.observedAfter / cov.cropland).toFixed(4)) : null,
+      unobservedAreaM2: layer?.unobservedM2 ?? 0,
+      unobservedFile: layer?.file ?? null,
       file: mine.length > 0 ? `${countyListBase(f.properties)}.geojson` : null,
     };
   });

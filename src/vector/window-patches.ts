@@ -9,12 +9,13 @@ import type { WindowRasters } from "../detect/window-stage.js";
 import { forEachSpan } from "./polygon-spans.js";
 import { polygonizePixels, type Connectivity } from "./polygonize.js";
 
-export type PatchKind = "change" | "mismatch";
+/** change: change-type codes; mismatch: baseline mismatch; unobserved: baseline cropland not observed (1 after date, 2 before date, 3 both). */
+export type PatchKind = "change" | "mismatch" | "unobserved";
 
 /** One patch as found in one window, in mosaic pixel coordinates. JSON-serialisable. */
 export interface WindowPatch {
   readonly kind: PatchKind;
-  /** Change-type code (kind "change") or 1 (kind "mismatch"). */
+  /** Change-type code (kind "change"), 1 (kind "mismatch") or the unobserved code (kind "unobserved"). */
   readonly value: number;
   readonly windowId: string;
   /** Connected-region id within the window (parts of one 8-connected region share it). */
@@ -44,9 +45,19 @@ export interface WindowPatches {
   readonly windowId: string;
   readonly window: PixelWindow;
   readonly patches: readonly WindowPatch[];
-  /** Per county number: baseline cropland pixels, and those observed on both dates. */
-  readonly coverage: Readonly<Record<string, { cropland: number; observed: number }>>;
+  /** Per county number: baseline cropland pixels and m², those observed on both dates, and on the after date. */
+  readonly coverage: Readonly<Record<string, CoverageTally>>;
   readonly undetectable: readonly string[];
+}
+
+/** Baseline cropland of one county in one window: pixels and ellipsoidal m². */
+export interface CoverageTally {
+  cropland: number;
+  observed: number;
+  observedAfter: number;
+  croplandM2: number;
+  observedM2: number;
+  observedAfterM2: number;
 }
 
 function tally(counts: Record<string, number>, key: number, n: number): void {
@@ -61,10 +72,11 @@ export function patchesOfWindow(r: WindowRasters, connectivity: Connectivity): W
   for (const [kind, data] of [
     ["change", r.changeCode],
     ["mismatch", r.mismatch],
+    ["unobserved", r.unobservedCropland],
   ] as const) {
     const polygons = polygonizePixels(data, width, r.height, {
       connectivity,
-      ...(kind === "mismatch" ? { values: [1] } : {}),
+      ...(kind === "mismatch" ? { values: [1] } : kind === "unobserved" ? { values: [1, 2, 3] } : {}),
       window,
     });
     // Parts of one 8-connected region share a region id and become one patch.
@@ -96,7 +108,7 @@ export function patchesOfWindow(r: WindowRasters, connectivity: Connectivity): W
           const row = (y - window.y0) * width - window.x0;
           for (let x = x0; x < x1; x++) {
             const i = row + x;
-            confidenceSum += r.confidence[i]!;
+            if (kind === "change") confidenceSum += r.confidence[i]!;
             pbfPixels += r.pbf[i]!;
             tally(baselineFeatures, r.baselineFeature[i]!, 1);
             tally(counties, r.county[i]!, 1);
@@ -113,7 +125,7 @@ export function patchesOfWindow(r: WindowRasters, connectivity: Connectivity): W
         bbox,
         polygons: parts.map((p) => p.rings.map((ring) => Array.from(ring))),
         pixelCount,
-        confidenceSum: kind === "change" ? confidenceSum : 0,
+        confidenceSum,
         pbfPixels,
         baselineFeatures,
         counties,
@@ -123,13 +135,26 @@ export function patchesOfWindow(r: WindowRasters, connectivity: Connectivity): W
       });
     }
   }
-  const coverage: Record<string, { cropland: number; observed: number }> = {};
+  const coverage: Record<string, CoverageTally> = {};
   for (let i = 0; i < r.cropland.length; i++) {
     if (r.cropland[i] === 0) continue;
     const c = r.county[i]!;
-    const entry = (coverage[c] ??= { cropland: 0, observed: 0 });
+    const a = r.rowAreaM2[Math.floor(i / width)]!;
+    const entry = (coverage[c] ??= {
+      cropland: 0,
+      observed: 0,
+      observedAfter: 0,
+      croplandM2: 0,
+      observedM2: 0,
+      observedAfterM2: 0,
+    });
+    const after = (r.unobservedCropland[i]! & 1) === 0 ? 1 : 0;
     entry.cropland++;
     entry.observed += r.observed[i]!;
+    entry.observedAfter += after;
+    entry.croplandM2 += a;
+    entry.observedM2 += a * r.observed[i]!;
+    entry.observedAfterM2 += a * after;
   }
   return { windowId: r.windowId, window, patches, coverage, undetectable: r.undetectable };
 }

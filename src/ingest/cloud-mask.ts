@@ -1,0 +1,231 @@
+/**
+ * Cloud and cloud-shadow masks from a spectral test, for imagery whose sensor profile has no
+ * quality band (a profile's quality band is applied by {@link toReflectance}). Pure typed-array
+ * code over reflectance bands (NaN = unobserved).
+ *
+ * The test follows Fmask's "potential cloud pixel" rules (Zhu & Woodcock 2012, RSE 118:83-94),
+ * restricted to the bands a profile has:
+ *   - bright: mean visible reflectance ≥ `brightnessMin`;
+ *   - flat ("whiteness"): Σ|b − mean| / mean over the visible bands ≤ `whitenessMax`;
+ *   - hazy: HOT = blue − 0.5·red − 0.08 ≥ `hotMin` (haze-optimised transform, Zhang et al. 2002);
+ *   - with NIR: NDVI ≤ `ndviMax`; with SWIR2: SWIR2 ≥ `swir2Min`;
+ *   - smooth: the standard deviation of the mean visible value over the 5×5 pixels around it is
+ *     at most `textureMax` (a texture test as in s2cloudless-era detectors use band contrast:
+ *     clouds are smooth at 1–10 m, villages and roofs are not);
+ *   - with a cirrus band (Sentinel-2 B10): cirrus > `cirrusMin` is cloud on its own.
+ * Pixels passing every test are cloud cores; cores then grow, up to `edgeGrowPx` pixels, into
+ * connected pixels that pass the looser edge test (brightness ≥ `edgeBrightnessShare` × the
+ * threshold, whiteness ≤ 2 × `whitenessMax`, HOT, no texture test): a hysteresis threshold, as
+ * Fmask grows clouds from its potential-cloud layer, catching the soft, half-transparent edges.
+ * Brightness is judged against `brightnessMin` on 8-bit display imagery (stretched, so clouds are
+ * near saturation) and against `reflectanceBrightnessMin` on calibrated reflectance (Sen2Cor's
+ * step-1 threshold T2 = 0.25 on red). Specks are removed by an opening of `openingPx` (clouds are
+ * large objects at 1–10 m; single bright roofs and salt crust are not), and what remains is
+ * dilated by `bufferPx` (Fmask's default 3). A shadow is a dark, unmasked pixel
+ * (mean visible ≤ `shadowDarknessMax`) within `shadowSearchPx` of a cloud: without the sun's
+ * geometry in the metadata, Fmask's projection of the cloud along the sun direction becomes a
+ * search radius.
+ */
+import type { ReflectanceBands } from "./sensor-profile.js";
+
+/** The test's parameters (the detection config's `clouds` section). */
+export interface CloudTestParams {
+  /** Minimum mean visible value of a cloud on 8-bit display imagery (DN/255). */
+  readonly brightnessMin: number;
+  /** The same on calibrated reflectance (Sentinel-2 DN/10000 and the like). */
+  readonly reflectanceBrightnessMin: number;
+  /** Opening radius removing cloud specks (bright roofs, salt crust) before the buffer. */
+  readonly openingPx: number;
+  /** Maximum local standard deviation of brightness (5×5 pixels) of a cloud: clouds are smooth. */
+  readonly textureMax: number;
+  /** Looser brightness (as a share of the strict one) into which cloud cores grow (soft edges). */
+  readonly edgeBrightnessShare: number;
+  /** How far, pixels, cloud cores grow into the looser test. */
+  readonly edgeGrowPx: number;
+  readonly whitenessMax: number;
+  readonly hotMin: number;
+  readonly swir2Min: number;
+  readonly ndviMax: number;
+  readonly cirrusMin: number;
+  readonly bufferPx: number;
+  readonly shadowDarknessMax: number;
+  readonly shadowSearchPx: number;
+}
+
+/** Mask codes: per pixel, why it is not observed (0 = clear). */
+export const MASK_CLEAR = 0;
+export const MASK_NODATA = 1;
+/** Masked by the profile's quality band, or one band at its nodata value. */
+export const MASK_QUALITY = 2;
+export const MASK_CLOUD = 3;
+export const MASK_SHADOW = 4;
+
+/**
+ * Standard deviation of `v` over the (2r+1)² pixels around each pixel (clipped at the edges; NaN
+ * pixels left out), via summed-area tables.
+ */
+export function localStd(v: Float32Array, width: number, height: number, r: number): Float32Array {
+  const w1 = width + 1;
+  const s1 = new Float64Array(w1 * (height + 1));
+  const s2 = new Float64Array(w1 * (height + 1));
+  const c = new Float64Array(w1 * (height + 1));
+  for (let y = 0; y < height; y++) {
+    let a = 0;
+    let b = 0;
+    let k = 0;
+    for (let x = 0; x < width; x++) {
+      const val = v[y * width + x]!;
+      if (val === val) {
+        a += val;
+        b += val * val;
+        k++;
+      }
+      const o = (y + 1) * w1 + x + 1;
+      s1[o] = s1[o - w1]! + a;
+      s2[o] = s2[o - w1]! + b;
+      c[o] = c[o - w1]! + k;
+    }
+  }
+  const out = new Float32Array(width * height);
+  const box = (t: Float64Array, x0: number, y0: number, x1: number, y1: number): number =>
+    t[y1 * w1 + x1]! - t[y0 * w1 + x1]! - t[y1 * w1 + x0]! + t[y0 * w1 + x0]!;
+  for (let y = 0; y < height; y++) {
+    const y0 = Math.max(0, y - r);
+    const y1 = Math.min(height, y + r + 1);
+    for (let x = 0; x < width; x++) {
+      const x0 = Math.max(0, x - r);
+      const x1 = Math.min(width, x + r + 1);
+      const k = box(c, x0, y0, x1, y1);
+      if (k === 0) {
+        out[y * width + x] = NaN;
+        continue;
+      }
+      const m = box(s1, x0, y0, x1, y1) / k;
+      out[y * width + x] = Math.sqrt(Math.max(0, box(s2, x0, y0, x1, y1) / k - m * m));
+    }
+  }
+  return out;
+}
+
+/** Chebyshev-distance erosion of a 0/1 mask by `r` pixels (pixels beyond the edge count as set). */
+export function erodeMask(mask: Uint8Array, width: number, height: number, r: number): Uint8Array {
+  if (r <= 0) return mask.slice();
+  const inv = new Uint8Array(mask.length);
+  for (let i = 0; i < mask.length; i++) inv[i] = mask[i] === 0 ? 1 : 0;
+  const grown = dilateMask(inv, width, height, r);
+  for (let i = 0; i < grown.length; i++) grown[i] = grown[i] === 0 ? 1 : 0;
+  return grown;
+}
+
+/** Chebyshev-distance dilation of a 0/1 mask by `r` pixels (separable max filter). */
+export function dilateMask(mask: Uint8Array, width: number, height: number, r: number): Uint8Array {
+  if (r <= 0) return mask.slice();
+  const tmp = new Uint8Array(mask.length);
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    for (let x = 0; x < width; x++) {
+      if (mask[row + x] === 0) continue;
+      const a = Math.max(0, x - r);
+      const b = Math.min(width - 1, x + r);
+      tmp.fill(1, row + a, row + b + 1);
+    }
+  }
+  const out = new Uint8Array(mask.length);
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    for (let x = 0; x < width; x++) {
+      if (tmp[row + x] === 0) continue;
+      const a = Math.max(0, y - r);
+      const b = Math.min(height - 1, y + r);
+      for (let yy = a; yy <= b; yy++) out[yy * width + x] = 1;
+    }
+  }
+  return out;
+}
+
+/**
+ * True when a profile's bands are calibrated reflectance rather than 8-bit display values: every
+ * band's DN scale is finer than 1/255 (Sentinel-2 and 16-bit products use 1e-4).
+ */
+export function isCalibrated(profile: { bands: readonly { scale: number }[] }): boolean {
+  return profile.bands.every((b) => b.scale < 1 / 256);
+}
+
+/**
+ * Cloud (code {@link MASK_CLOUD}) and shadow ({@link MASK_SHADOW}) per pixel, 0 elsewhere.
+ * `bands` are reflectance (0–1) on a `width × height` grid; pixels that are NaN in a visible band
+ * are left 0 (they are unobserved already). Needs red, green and blue; returns all zeros without.
+ */
+export function spectralCloudMask(
+  bands: ReflectanceBands,
+  width: number,
+  height: number,
+  p: CloudTestParams,
+  options: { calibrated?: boolean } = {},
+): Uint8Array {
+  const brightnessMin = options.calibrated ? p.reflectanceBrightnessMin : p.brightnessMin;
+  const n = width * height;
+  const out = new Uint8Array(n);
+  const { red, green, blue, nir, swir2, cirrus } = bands;
+  if (!red || !green || !blue) return out;
+  const cloud = new Uint8Array(n);
+  const edge = new Uint8Array(n);
+  const brightness = new Float32Array(n);
+  for (let i = 0; i < n; i++) brightness[i] = (red[i]! + green[i]! + blue[i]!) / 3;
+  const texture = localStd(brightness, width, height, 2);
+  for (let i = 0; i < n; i++) {
+    const r = red[i]!;
+    const g = green[i]!;
+    const b = blue[i]!;
+    const mean = brightness[i]!;
+    if (mean !== mean) continue;
+    if (cirrus && cirrus[i]! > p.cirrusMin) {
+      cloud[i] = 1;
+      continue;
+    }
+    if (mean < brightnessMin * p.edgeBrightnessShare) continue;
+    const whiteness =
+      mean > 0 ? (Math.abs(r - mean) + Math.abs(g - mean) + Math.abs(b - mean)) / mean : Infinity;
+    if (whiteness > 2 * p.whitenessMax) continue;
+    if (b - 0.5 * r - 0.08 < p.hotMin) continue;
+    if (nir) {
+      const v = nir[i]!;
+      const ndvi = (v - r) / (v + r);
+      if (ndvi > p.ndviMax) continue;
+    }
+    if (swir2 && swir2[i]! < p.swir2Min) continue;
+    edge[i] = 1;
+    if (mean >= brightnessMin && whiteness <= p.whitenessMax && texture[i]! <= p.textureMax) cloud[i] = 1;
+  }
+  // Grow the cores into the edge layer (geodesic dilation, one pixel per step).
+  // Specks (single bright roofs, salt crust) are removed from the cores before they grow.
+  let grown: Uint8Array = dilateMask(
+    erodeMask(cloud, width, height, p.openingPx),
+    width,
+    height,
+    p.openingPx,
+  );
+  for (let step = 0; step < p.edgeGrowPx; step++) {
+    const next = dilateMask(grown, width, height, 1);
+    let changed = false;
+    for (let i = 0; i < n; i++) {
+      if (next[i] === 1 && grown[i] === 0) {
+        if (edge[i] === 1) changed = true;
+        else next[i] = 0;
+      }
+    }
+    grown = next;
+    if (!changed) break;
+  }
+  const opened = grown;
+  // Cirrus pixels are kept even when isolated: thin cirrus is patchy.
+  if (cirrus) for (let i = 0; i < n; i++) if (cirrus[i]! > p.cirrusMin) opened[i] = 1;
+  const buffered = dilateMask(opened, width, height, p.bufferPx);
+  const near = p.shadowSearchPx > 0 ? dilateMask(buffered, width, height, p.shadowSearchPx) : null;
+  for (let i = 0; i < n; i++) {
+    if (brightness[i] !== brightness[i]) continue;
+    if (buffered[i] === 1) out[i] = MASK_CLOUD;
+    else if (near && near[i] === 1 && brightness[i]! <= p.shadowDarknessMax) out[i] = MASK_SHADOW;
+  }
+  return out;
+}
