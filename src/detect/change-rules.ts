@@ -147,20 +147,14 @@ export function applyChangeRules(inputs: ChangeRuleInputs, config: DetectionConf
     }
   }
 
-  if (abandonment && abandoned) {
-    for (let i = 0; i < n; i++) {
-      if (changeCode[i] !== 0 || valid[i] === 0 || baselineCropland[i] === 0 || abandoned.flagged[i] === 0)
-        continue;
-      changeCode[i] = abandonment.code;
-      confidence[i] = abandoned.evidence[i]!;
-    }
-  }
-
   // Morphological cleaning per type, confined to pixels where that type is possible at all.
-  for (const t of abandonment ? [...detectable, abandonment] : detectable) {
-    const isAbandonment = t === abandonment;
+  const clean = (
+    t: (typeof types)[number],
+    possible: (i: number) => boolean,
+    fill: (i: number) => number,
+  ): void => {
     const rule = config.rules[t.id];
-    if (rule.openingPx === 0 && rule.closingPx === 0) continue;
+    if (rule.openingPx === 0 && rule.closingPx === 0) return;
     let mask: Uint8Array = new Uint8Array(n);
     for (let i = 0; i < n; i++) mask[i] = changeCode[i] === t.code ? 1 : 0;
     mask = close(open(mask, width, height, rule.openingPx), width, height, rule.closingPx);
@@ -170,17 +164,37 @@ export function applyChangeRules(inputs: ChangeRuleInputs, config: DetectionConf
         changeCode[i] === 0 &&
         valid[i] === 1 &&
         baselineCropland[i] === 1 &&
-        (isAbandonment ? abandoned!.flagged[i] === 1 : beforeCrop[i]! >= beforeMin)
+        possible(i)
       ) {
-        // Closing filled a gap: the pixel joins the patch with its own after-probability (or
-        // season evidence) as confidence.
+        // Closing filled a gap: the pixel joins the patch with its own confidence.
         changeCode[i] = t.code;
-        confidence[i] = isAbandonment ? abandoned!.evidence[i]! : Math.max(0, 255 - afterCrop[i]!);
+        confidence[i] = fill(i);
       } else if (mask[i] === 0 && changeCode[i] === t.code) {
         changeCode[i] = 0;
         confidence[i] = 0;
       }
     }
+  };
+  for (const t of detectable)
+    clean(
+      t,
+      (i) => beforeCrop[i]! >= beforeMin,
+      (i) => Math.max(0, 255 - afterCrop[i]!),
+    );
+
+  // Abandonment last: on what the image-based types (cleaned) left unclaimed.
+  if (abandonment && abandoned) {
+    const { flagged, evidence } = abandoned;
+    for (let i = 0; i < n; i++) {
+      if (changeCode[i] !== 0 || valid[i] === 0 || baselineCropland[i] === 0 || flagged[i] === 0) continue;
+      changeCode[i] = abandonment.code;
+      confidence[i] = evidence[i]!;
+    }
+    clean(
+      abandonment,
+      (i) => flagged[i] === 1,
+      (i) => evidence[i]!,
+    );
   }
 
   const mismatch = new Uint8Array(n);

@@ -181,7 +181,6 @@ async function seasonOfWindow(
     peakMonth: crop(state.peakMonth, ow, h, w, ht),
     minimum: crop(state.minimum, ow, h, w, ht),
   };
-  await mkdir(insideOutput(run.outDir, PIXEL_STATE_DIR), { recursive: true });
   await writeSeasonState(insideOutput(run.outDir, PIXEL_STATE_DIR, `${plan.id}.tif`), core, {
     ...grid,
     window: plan.window,

@@ -7,7 +7,7 @@
  * exg). The next month reads the previous run's files as one mosaic, so the window size may change
  * between months; the grid (CRS, pixel size, lattice) may not.
  */
-import { readdir } from "node:fs/promises";
+import { mkdir, readdir } from "node:fs/promises";
 import path from "node:path";
 import { ConfigError } from "../core/errors.js";
 import { windowAffine, type Affine, type PixelWindow } from "../core/raster-types.js";
@@ -29,12 +29,13 @@ const BANDS = [
   "minimum index",
 ];
 
-/** Writes one window's history (atomically, via the GeoTIFF writer). `affine` is the full grid's. */
+/** Writes one window's history (atomically, via the GeoTIFF writer; folders made). `affine` is the full grid's. */
 export async function writeSeasonState(
   file: string,
   state: SeasonState,
   grid: { affine: Affine; crs: string; window: PixelWindow },
 ): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
   await writeGeoTiff(
     file,
     {

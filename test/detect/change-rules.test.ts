@@ -123,3 +123,30 @@ describe("change rules", () => {
     expect(raw.changeCode[3 * w + 3]).toBe(changeType("construction").code);
   });
 });
+
+describe("abandonment from the season history", () => {
+  it("marks flagged, observed baseline cropland no image-based change claims; never where unobserved", () => {
+    const before = certain(["cropland", "cropland", "cropland", "cropland", "cropland"]);
+    const after = certain(["grass", "built_up", "grass", "grass", "grass"]);
+    const baseline = Uint8Array.from([1, 1, 1, 0, 1]);
+    const valid = Uint8Array.from([1, 1, 0, 1, 1]);
+    const flagged = Uint8Array.from([1, 1, 1, 1, 0]);
+    const evidence = Uint8Array.from([200, 200, 200, 200, 200]);
+    const r = applyChangeRules(
+      { before, after, baselineCropland: baseline, valid, abandoned: { flagged, evidence } },
+      noMorphology,
+    );
+    expect(Array.from(r.changeCode)).toEqual([
+      changeType("abandonment").code,
+      changeType("construction").code, // the image-based change wins
+      0, // flagged, but this month did not observe it
+      0, // not baseline cropland
+      0, // not flagged
+    ]);
+    expect(r.confidence[0]).toBe(200);
+    expect(r.undetectable).not.toContain("abandonment");
+    const without = applyChangeRules({ before, after, baselineCropland: baseline, valid }, noMorphology);
+    expect(without.undetectable).toContain("abandonment");
+    expect(without.changeCode[0]).toBe(0);
+  });
+});

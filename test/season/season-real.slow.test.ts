@@ -35,7 +35,7 @@ async function readAll(file: string): Promise<{ bands: ArrayLike<number>[]; widt
   const r = await openRaster(file);
   try {
     const b = await r.read({ x0: 0, y0: 0, x1: r.width, y1: r.height });
-    return { bands: b.bands as ArrayLike<number>[], width: r.width, height: r.height };
+    return { bands: [...b.bands] as ArrayLike<number>[], width: r.width, height: r.height };
   } finally {
     await r.close();
   }

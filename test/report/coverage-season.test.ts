@@ -1,0 +1,315 @@
+/**
+ * Clouds, coverage and abandonment through `patrol detect` on the demo scene:
+ *  - synthetic clouds and shadows painted on the after image are masked by the spectral test:
+ *    the per-county unobserved-cropland layer covers the opaque clouds on cropland and the
+ *    scene's nodata strip, its area matches the summary's, and no issue lies under a cloud;
+ *  - a season history handed over through `previousRun` (a parcel with no crop peak and no
+ *    tillage from April to September) becomes abandonment issues (change type 7) on that parcel
+ *    in October, the October history is written under state/pixels/, and re-running the month
+ *    gives the same history and issues (idempotent).
+ */
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import * as turf from "@turf/turf";
+import type { Feature, FeatureCollection, MultiPolygon, Polygon } from "geojson";
+import { beforeAll, describe, expect, it } from "vitest";
+import { useBackend } from "../../src/classify/backend.js";
+import { silentLogger } from "../../src/core/logger.js";
+import { addSyntheticClouds } from "../../src/demo/clouds.js";
+import { writeDemoScene } from "../../src/demo/write-scene.js";
+import { coordinateTransform } from "../../src/ingest/crs.js";
+import { writeGeoTiff } from "../../src/ingest/geotiff-writer.js";
+import { openRaster } from "../../src/ingest/raster-source.js";
+import { buildMosaic, readMosaicWindow } from "../../src/ingest/mosaic.js";
+import type { RunSummary } from "../../src/report/assemble.js";
+import type { UnobservedProperties } from "../../src/report/coverage.js";
+import type { IssueProperties } from "../../src/report/issues.js";
+import { runDetect } from "../../src/report/run-detect.js";
+import { emptySeason, readSeasonState, writeSeasonState } from "../../src/season/index.js";
+
+const SIZE = 512;
+
+function readLayers<P>(root: string, suffix: string): Feature<Polygon | MultiPolygon, P>[] {
+  const out: Feature<Polygon | MultiPolygon, P>[] = [];
+  for (const pref of readdirSync(root))
+    for (const f of readdirSync(path.join(root, pref)))
+      if (f.endsWith(suffix))
+        out.push(
+          ...(
+            JSON.parse(readFileSync(path.join(root, pref, f), "utf8")) as FeatureCollection<
+              Polygon | MultiPolygon,
+              P
+            >
+          ).features,
+        );
+  return out;
+}
+
+describe("clouds and coverage through patrol detect", () => {
+  let dir: string;
+  let summary: RunSummary;
+  let opacity: Uint8Array;
+  let shadow: Uint8Array;
+  let nodata: Uint8Array;
+  let cropland: Uint8Array;
+  const toLonLat = coordinateTransform("EPSG:4546", "EPSG:4326");
+  let pixelLonLat: (i: number) => [number, number];
+
+  beforeAll(async () => {
+    await useBackend("wasm");
+    dir = mkdtempSync(path.join(tmpdir(), "cloudy-demo-"));
+    const { manifestPath, scene } = await writeDemoScene(dir, { size: SIZE, windowSize: 256 });
+    const bands = scene.after.bands.map((b) => b.slice()) as [Uint8Array, Uint8Array, Uint8Array];
+    ({ opacity, shadow } = addSyntheticClouds(bands, SIZE, SIZE, {
+      seed: 11,
+      count: 3,
+      radius: [10, 28],
+      shadowOffset: [9, -7],
+    }));
+    nodata = Uint8Array.from(scene.after.bands[0], (v) => (v === 0 ? 1 : 0));
+    const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as {
+      tiles: Array<{ after: { source: string } }>;
+    };
+    await writeGeoTiff(
+      path.join(dir, manifest.tiles[0]!.after.source),
+      {
+        width: SIZE,
+        height: SIZE,
+        bandCount: 3,
+        sampleType: "uint8",
+        affine: scene.affine,
+        crs: scene.crs,
+        nodata: 0,
+        bandDescriptions: ["red", "green", "blue"],
+      },
+      bands,
+    );
+    summary = await runDetect(manifestPath, { logger: silentLogger() });
+    // Baseline cropland per pixel, from the baseline polygons (pixel centres), independently of the run.
+    cropland = new Uint8Array(SIZE * SIZE);
+    pixelLonLat = (i: number): [number, number] => {
+      const x = scene.affine.originX + ((i % SIZE) + 0.5) * scene.affine.pixelWidth;
+      const y = scene.affine.originY + (Math.floor(i / SIZE) + 0.5) * scene.affine.pixelHeight;
+      const ll = toLonLat.forward(x, y);
+      return [ll.x, ll.y];
+    };
+    const crops = scene.baseline.features.filter((f) => /^01/.test(String(f.properties?.DLBM)));
+    const fromPoint = coordinateTransform("EPSG:4326", "EPSG:4546");
+    for (const f of crops) {
+      // Baseline parcels are pixel-aligned rectangles: fill them by their corners.
+      const xs = f.geometry.coordinates[0]!.map(([lon, lat]) => fromPoint.forward(lon!, lat!));
+      const c0 = Math.round((Math.min(...xs.map((p) => p.x)) - scene.affine.originX) / 4);
+      const c1 = Math.round((Math.max(...xs.map((p) => p.x)) - scene.affine.originX) / 4);
+      const r0 = Math.round((scene.affine.originY - Math.max(...xs.map((p) => p.y))) / 4);
+      const r1 = Math.round((scene.affine.originY - Math.min(...xs.map((p) => p.y))) / 4);
+      for (let r = r0; r < r1; r++) cropland.fill(1, r * SIZE + c0, r * SIZE + c1);
+    }
+  }, 300_000);
+
+  it("lists unobserved cropland per county: opaque clouds and the nodata strip on cropland", () => {
+    const gaps = readLayers<UnobservedProperties>(path.join(dir, "out", "coverage"), "-unobserved.geojson");
+    expect(gaps.length).toBeGreaterThan(0);
+    const inGap = (p: [number, number]): boolean => gaps.some((g) => turf.booleanPointInPolygon(p, g));
+    let cloudy = 0;
+    let cloudyInGap = 0;
+    let strip = 0;
+    let stripInGap = 0;
+    for (let i = 0; i < SIZE * SIZE; i += 3) {
+      if (!cropland[i]) continue;
+      if (opacity[i]! >= 128 && !nodata[i]) {
+        cloudy++;
+        if (inGap(pixelLonLat(i))) cloudyInGap++;
+      } else if (nodata[i]) {
+        strip++;
+        if (inGap(pixelLonLat(i))) stripInGap++;
+      }
+    }
+    expect(cloudy).toBeGreaterThan(100);
+    expect(strip).toBeGreaterThan(100);
+    expect(cloudyInGap / cloudy).toBeGreaterThan(0.99);
+    expect(stripInGap).toBe(strip);
+    for (const g of gaps) expect(["after", "before", "both"]).toContain(g.properties.unobserved_on);
+  });
+
+  it("reports coverage in m² that matches the layer and the injected clouds", () => {
+    const gaps = readLayers<UnobservedProperties>(path.join(dir, "out", "coverage"), "-unobserved.geojson");
+    for (const c of summary.counties) {
+      const mine = gaps.filter((g) => g.properties.county_adcode === c.adcode);
+      const layerM2 = mine.reduce((s, g) => s + g.properties.area_m2, 0);
+      expect(c.unobservedAreaM2).toBeCloseTo(layerM2, 1);
+      // The layer's area (polygons) is the cropland the summary counts (pixel areas) as not
+      // observed on both dates.
+      expect(Math.abs(layerM2 - (c.croplandAreaM2 - c.observedCroplandAreaM2)) / layerM2).toBeLessThan(1e-4);
+      expect(c.observedShare!).toBeCloseTo(c.observedCroplandPixels / c.croplandPixels, 4);
+    }
+    // Truth: cropland under cloud (any opacity), shadow or the nodata strip; the mask adds a
+    // buffer and dark land near clouds, and may miss the faintest rims.
+    let truth = 0;
+    let total = 0;
+    for (let i = 0; i < SIZE * SIZE; i++) {
+      if (!cropland[i]) continue;
+      total++;
+      if (opacity[i]! > 0 || shadow[i]! >= 128 || nodata[i]) truth++;
+    }
+    const unobserved = summary.counties.reduce(
+      (s, c) => s + (c.croplandPixels - c.observedCroplandPixels),
+      0,
+    );
+    const cropPixels = summary.counties.reduce((s, c) => s + c.croplandPixels, 0);
+    expect(Math.abs(cropPixels - total) / total).toBeLessThan(0.001);
+    expect(unobserved / truth).toBeGreaterThan(0.9);
+    expect(unobserved / truth).toBeLessThan(1.6);
+  });
+
+  it("raises no issue under a cloud", () => {
+    const issues = readLayers<IssueProperties>(path.join(dir, "out", "issues"), ".geojson");
+    for (let i = 0; i < SIZE * SIZE; i += 2) {
+      if (opacity[i]! < 128) continue;
+      const p = pixelLonLat(i);
+      for (const f of issues) expect(turf.booleanPointInPolygon(p, f), f.properties.id).toBe(false);
+    }
+  });
+});
+
+describe("abandonment from a season history through patrol detect", () => {
+  let dir: string;
+  let parcel: Feature<Polygon>;
+  let first: RunSummary;
+  let issues: Feature<Polygon | MultiPolygon, IssueProperties>[];
+  let parcelRect: { c0: number; c1: number; r0: number; r1: number };
+  let changeCodes: Uint8Array;
+
+  async function stateBytes(): Promise<Buffer[]> {
+    const d = path.join(dir, "out", "state", "pixels");
+    return readdirSync(d)
+      .sort()
+      .map((f) => readFileSync(path.join(d, f)));
+  }
+
+  beforeAll(async () => {
+    await useBackend("wasm");
+    dir = mkdtempSync(path.join(tmpdir(), "abandon-demo-"));
+    const { manifestPath, scene } = await writeDemoScene(dir, { size: SIZE, windowSize: 256 });
+    // A cropland parcel away from injected changes and the nodata strip.
+    const changed = scene.truth.features;
+    const fromLonLat = coordinateTransform("EPSG:4326", "EPSG:4546");
+    const rect = (f: Feature<Polygon>): { c0: number; c1: number; r0: number; r1: number } => {
+      const xs = f.geometry.coordinates[0]!.map(([lon, lat]) => fromLonLat.forward(lon!, lat!));
+      return {
+        c0: Math.round((Math.min(...xs.map((p) => p.x)) - scene.affine.originX) / 4),
+        c1: Math.round((Math.max(...xs.map((p) => p.x)) - scene.affine.originX) / 4),
+        r0: Math.round((scene.affine.originY - Math.max(...xs.map((p) => p.y))) / 4),
+        r1: Math.round((scene.affine.originY - Math.min(...xs.map((p) => p.y))) / 4),
+      };
+    };
+    parcel = scene.baseline.features.find((f) => {
+      if (!/^01/.test(String(f.properties?.DLBM))) return false;
+      const r = rect(f);
+      if (r.c1 - r.c0 < 30 || r.r1 - r.r0 < 15 || r.c1 > SIZE - 120) return false;
+      return !changed.some((c) => turf.booleanIntersects(c, f));
+    })!;
+    expect(parcel).toBeDefined();
+    // The previous month's history: April–September observed everywhere; the parcel never rose
+    // above ExG 0.05 and was never bare (any October value keeps it so), everything else peaked at 0.6 and was tilled in April.
+    const affine = scene.affine;
+    const state = emptySeason(SIZE, SIZE, "exg", 2026, "2026-09");
+    const r = rect(parcel);
+    parcelRect = r;
+    const months = 0b111111000; // bits 3..8 = April..September
+    for (let y = 0; y < SIZE; y++)
+      for (let x = 0; x < SIZE; x++) {
+        const i = y * SIZE + x;
+        const inParcel = x >= r.c0 && x < r.c1 && y >= r.r0 && y < r.r1;
+        state.observedMonths[i] = months;
+        state.bareMonths[i] = inParcel ? 0 : 1 << 3;
+        state.peak[i] = inParcel ? 0.05 : 0.6;
+        state.peakMonth[i] = 7;
+        state.minimum[i] = inParcel ? 0.0 : -0.1;
+      }
+    await writeSeasonState(path.join(dir, "prev", "state", "pixels", "all.tif"), state, {
+      affine,
+      crs: "EPSG:4546",
+      window: { x0: 0, y0: 0, x1: SIZE, y1: SIZE },
+    });
+    const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as Record<string, unknown>;
+    // October's look must neither count as tillage nor reach the crop peak, whatever the demo's
+    // colours: the history alone decides here.
+    manifest.previousRun = "prev";
+    manifest.detection = { abandonment: { exg: { cropPeakMin: 2.5, bareSoilMax: -2 } } }; // ExG lies in −1…2
+    writeFileSync(manifestPath, JSON.stringify(manifest));
+    first = await runDetect(manifestPath, { logger: silentLogger() });
+    issues = readLayers<IssueProperties>(path.join(dir, "out", "issues"), ".geojson");
+    const windows = readdirSync(path.join(dir, "out", "windows")).sort();
+    const rasters = await Promise.all(
+      windows.map((w) => openRaster(path.join(dir, "out", "windows", w, "change.tif"))),
+    );
+    const block = await readMosaicWindow(
+      buildMosaic(rasters),
+      { x0: 0, y0: 0, x1: SIZE, y1: SIZE },
+      { bands: [0] },
+    );
+    changeCodes = block.bands[0] as Uint8Array;
+    await Promise.all(rasters.map((x) => x.close()));
+  }, 300_000);
+
+  it("reports the parcel as abandonment, and nothing else as abandonment", () => {
+    expect(first.undetectableChangeTypes).not.toContain("abandonment");
+    const abandoned = issues.filter((f) => f.properties.change_type === "abandonment");
+    expect(abandoned.length).toBeGreaterThan(0);
+    const covered = abandoned.reduce((s, f) => {
+      const x = turf.intersect(turf.featureCollection([f, parcel]));
+      return s + (x ? turf.area(x) : 0);
+    }, 0);
+    // Other change types take precedence where the model sees them (and opening erodes corners):
+    // of the parcel's pixels no other change claims, abandonment takes nearly all.
+    expect(covered / turf.area(parcel)).toBeGreaterThan(0.5);
+    let free = 0;
+    let seven = 0;
+    for (let y = parcelRect.r0; y < parcelRect.r1; y++)
+      for (let x = parcelRect.c0; x < parcelRect.c1; x++) {
+        const v = changeCodes[y * SIZE + x]!;
+        if (v === 0 || v === 7) free++;
+        if (v === 7) seven++;
+      }
+    expect(seven / free).toBeGreaterThan(0.9);
+    for (const f of abandoned) {
+      const x = turf.intersect(turf.featureCollection([f, parcel]));
+      expect((x ? turf.area(x) : 0) / turf.area(f)).toBeGreaterThan(0.999);
+      expect(f.properties.change_type_zh).toBe("撂荒");
+    }
+  });
+
+  it("writes October's history: October observed where the after image saw the ground", async () => {
+    const r = await openRaster(path.join(dir, "out", "windows", "r0c0", "masks.tif"));
+    const masks = (await r.read({ x0: 0, y0: 0, x1: r.width, y1: r.height }, { bands: [0] })).bands[0]!;
+    await r.close();
+    const s = (await readSeasonState(path.join(dir, "out"), {
+      affine: {
+        originX: 552000,
+        pixelWidth: 4,
+        rowRotation: 0,
+        originY: 4490000,
+        colRotation: 0,
+        pixelHeight: -4,
+      },
+      crs: "EPSG:4546",
+      window: { x0: 0, y0: 0, x1: r.width, y1: r.height },
+    }))!;
+    expect(s.month).toBe("2026-10");
+    for (let i = 0; i < masks.length; i += 5) {
+      const october = (s.observedMonths[i]! >> 9) & 1;
+      expect(october).toBe(masks[i] === 0 ? 1 : 0);
+      expect(s.observedMonths[i]! & 0b111111000).toBe(0b111111000);
+    }
+  });
+
+  it("gives the same history and issues when the month is run again", async () => {
+    const before = await stateBytes();
+    const again = await runDetect(path.join(dir, "manifest.json"), { logger: silentLogger() });
+    expect(await stateBytes()).toEqual(before);
+    const issues2 = readLayers<IssueProperties>(path.join(dir, "out", "issues"), ".geojson");
+    expect(issues2.map((f) => f.properties.id)).toEqual(issues.map((f) => f.properties.id));
+    expect(again.totals.byType.abandonment).toEqual(first.totals.byType.abandonment);
+  });
+});
