@@ -313,3 +313,82 @@ describe("abandonment from a season history through patrol detect", () => {
     expect(again.totals.byType.abandonment).toEqual(first.totals.byType.abandonment);
   });
 });
+
+describe("a sensor profile's quality band through patrol detect", () => {
+  let dir: string;
+  const rect = { x0: 20, y0: 20, x1: 140, y1: 120 };
+  let baselineCrop: Feature<Polygon>[];
+  let afterMask: Uint8Array;
+  let width: number;
+
+  beforeAll(async () => {
+    await useBackend("wasm");
+    dir = mkdtempSync(path.join(tmpdir(), "quality-demo-"));
+    const { manifestPath, scene } = await writeDemoScene(dir, { size: SIZE, windowSize: 512 });
+    baselineCrop = scene.baseline.features.filter((f) => /^01/.test(String(f.properties?.DLBM)));
+    // The after image gains a fourth band, a quality band: 1 clear, 9 cloudy inside `rect`.
+    const quality = new Uint8Array(SIZE * SIZE).fill(1);
+    for (let y = rect.y0; y < rect.y1; y++) quality.fill(9, y * SIZE + rect.x0, y * SIZE + rect.x1);
+    const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as {
+      tiles: Array<{ after: { source: string; profile?: unknown } }>;
+    };
+    const tile = manifest.tiles[0]!;
+    await writeGeoTiff(
+      path.join(dir, tile.after.source),
+      {
+        width: SIZE,
+        height: SIZE,
+        bandCount: 4,
+        sampleType: "uint8",
+        affine: scene.affine,
+        crs: scene.crs,
+        nodata: 0,
+        bandDescriptions: ["red", "green", "blue", "quality"],
+      },
+      [...scene.after.bands, quality],
+    );
+    tile.after.profile = {
+      id: "rgb-quality",
+      bandCount: 4,
+      bands: [
+        { name: "red", index: 0, scale: 1 / 255 },
+        { name: "green", index: 1, scale: 1 / 255 },
+        { name: "blue", index: 2, scale: 1 / 255 },
+      ],
+      quality: { index: 3, clear: [1] },
+    };
+    writeFileSync(manifestPath, JSON.stringify(manifest));
+    await runDetect(manifestPath, { logger: silentLogger() });
+    const r = await openRaster(path.join(dir, "out", "windows", "r0c0", "masks.tif"));
+    width = r.width;
+    afterMask = (await r.read({ x0: 0, y0: 0, x1: r.width, y1: r.height }, { bands: [0] }))
+      .bands[0] as Uint8Array;
+    await r.close();
+  }, 300_000);
+
+  it("masks exactly what the quality band marks, and runs no spectral test beside it", () => {
+    for (let y = rect.y0; y < rect.y1; y++)
+      for (let x = rect.x0; x < rect.x1; x++) expect(afterMask[y * width + x]).toBe(2);
+    let spectral = 0;
+    for (const v of afterMask) if (v === 3 || v === 4) spectral++;
+    expect(spectral).toBe(0);
+  });
+
+  it("lists the masked cropland as not observed on the after date, and raises no issue there", () => {
+    const gaps = readLayers<UnobservedProperties>(path.join(dir, "out", "coverage"), "-unobserved.geojson");
+    const issues = readLayers<IssueProperties>(path.join(dir, "out", "issues"), ".geojson");
+    const toLonLat = coordinateTransform("EPSG:4546", "EPSG:4326");
+    let checked = 0;
+    for (let y = rect.y0 + 1; y < rect.y1; y += 7)
+      for (let x = rect.x0 + 1; x < rect.x1; x += 7) {
+        const ll = toLonLat.forward(552000 + (x + 0.5) * 4, 4490000 - (y + 0.5) * 4);
+        const p: [number, number] = [ll.x, ll.y];
+        for (const f of issues) expect(turf.booleanPointInPolygon(p, f)).toBe(false);
+        if (!baselineCrop.some((f) => turf.booleanPointInPolygon(p, f))) continue;
+        checked++;
+        const gap = gaps.find((g) => turf.booleanPointInPolygon(p, g));
+        expect(gap?.properties.unobserved_on).toBe("after");
+      }
+    expect(checked).toBeGreaterThan(50);
+  });
+});
