@@ -7,12 +7,12 @@
  * exg). The next month reads the previous run's files as one mosaic, so the window size may change
  * between months; the grid (CRS, pixel size, lattice) may not.
  */
-import { mkdir, readdir } from "node:fs/promises";
+import { mkdir, readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { ConfigError } from "../core/errors.js";
 import { windowAffine, type Affine, type PixelWindow } from "../core/raster-types.js";
 import { writeGeoTiff } from "../ingest/geotiff-writer.js";
-import { buildMosaic, readMosaicWindow } from "../ingest/mosaic.js";
+import { buildMosaic, readMosaicWindow, type Mosaic } from "../ingest/mosaic.js";
 import { openRaster } from "../ingest/raster-source.js";
 import type { GeoTiffRasterSource } from "../ingest/raster-source.js";
 import type { SeasonState } from "./season-state.js";
@@ -70,6 +70,76 @@ export async function readSeasonState(
   grid: { affine: Affine; crs: string; window: PixelWindow },
 ): Promise<SeasonState | null> {
   const dir = path.join(runDir, PIXEL_STATE_DIR);
+  const opened = await openStateMosaic(dir);
+  if (!opened) return null;
+  const { mosaic, meta, index } = opened;
+  const a = grid.affine;
+  const dx = (mosaic.affine.originX - a.originX) / a.pixelWidth;
+  const dy = (mosaic.affine.originY - a.originY) / a.pixelHeight;
+  if (
+    mosaic.crs !== grid.crs ||
+    Math.abs(mosaic.affine.pixelWidth - a.pixelWidth) > 1e-9 * Math.abs(a.pixelWidth) ||
+    Math.abs(mosaic.affine.pixelHeight - a.pixelHeight) > 1e-9 * Math.abs(a.pixelHeight) ||
+    Math.abs(dx - Math.round(dx)) > 1e-6 ||
+    Math.abs(dy - Math.round(dy)) > 1e-6
+  ) {
+    throw new ConfigError(
+      dir,
+      `the previous run's pixel history is on another grid (${mosaic.crs}, ${mosaic.affine.pixelWidth} m) than this run's (${grid.crs}, ${a.pixelWidth} m)`,
+    );
+  }
+  const w = grid.window;
+  const ox = Math.round(dx);
+  const oy = Math.round(dy);
+  const block = await readMosaicWindow(mosaic, {
+    x0: w.x0 - ox,
+    y0: w.y0 - oy,
+    x1: w.x1 - ox,
+    y1: w.y1 - oy,
+  });
+  const n = block.width * block.height;
+  const [obs, bare, peak, peakMonth, minimum] = block.bands as Float32Array[];
+  // No nodata is declared, so a pixel is "observed" exactly where some state file covers it.
+  const covered = block.observed;
+  const state: SeasonState = {
+    width: block.width,
+    height: block.height,
+    index,
+    season: Number(meta.SEASON),
+    month: meta.MONTH ?? "",
+    observedMonths: new Uint16Array(n),
+    bareMonths: new Uint16Array(n),
+    peak: new Float32Array(n).fill(NaN),
+    peakMonth: new Uint8Array(n),
+    minimum: new Float32Array(n).fill(NaN),
+  };
+  for (let i = 0; i < n; i++) {
+    if (covered[i] === 0) continue;
+    state.observedMonths[i] = obs![i]!;
+    state.bareMonths[i] = bare![i]!;
+    state.peak[i] = peak![i]!;
+    state.peakMonth[i] = peakMonth![i]!;
+    state.minimum[i] = minimum![i]!;
+  }
+  return state;
+}
+
+interface OpenedState {
+  readonly mosaic: Mosaic;
+  readonly meta: Readonly<Record<string, string>>;
+  readonly index: VegetationIndexKind;
+}
+
+/**
+ * The previous run's state files, opened once per process and kept while they are unchanged
+ * (same names, sizes and modification times): every window of a run reads from the same folder,
+ * and opening every file's header for every window would cost windows × files opens. The two
+ * most recent folders stay open; older ones are closed.
+ */
+const stateCache = new Map<string, { signature: string; opened: Promise<OpenedState | null> }>();
+const STATE_CACHE_SIZE = 2;
+
+async function openStateMosaic(dir: string): Promise<OpenedState | null> {
   let names: string[];
   try {
     names = (await readdir(dir)).filter((f) => f.endsWith(".tif")).sort();
@@ -78,6 +148,36 @@ export async function readSeasonState(
     throw e;
   }
   if (names.length === 0) return null;
+  const stats = await Promise.all(names.map((f) => stat(path.join(dir, f))));
+  const signature = names.map((f, i) => `${f}:${stats[i]!.size}:${stats[i]!.mtimeMs}`).join("|");
+  const cached = stateCache.get(dir);
+  if (cached && cached.signature === signature) return cached.opened;
+  if (cached) stateCache.delete(dir);
+  const opened = openStateFiles(dir, names);
+  stateCache.set(dir, { signature, opened });
+  if (cached) void closeOpened(cached.opened);
+  while (stateCache.size > STATE_CACHE_SIZE) {
+    const [oldest, entry] = stateCache.entries().next().value as [
+      string,
+      { opened: Promise<OpenedState | null> },
+    ];
+    stateCache.delete(oldest);
+    void closeOpened(entry.opened);
+  }
+  try {
+    return await opened;
+  } catch (e) {
+    stateCache.delete(dir);
+    throw e;
+  }
+}
+
+async function closeOpened(p: Promise<OpenedState | null>): Promise<void> {
+  const o = await p.catch(() => null);
+  if (o) await Promise.all(o.mosaic.parts.map((part) => part.raster.close()));
+}
+
+async function openStateFiles(dir: string, names: readonly string[]): Promise<OpenedState> {
   const rasters: GeoTiffRasterSource[] = [];
   try {
     for (const f of names) rasters.push(await openRaster(path.join(dir, f)));
@@ -94,57 +194,9 @@ export async function readSeasonState(
     const index = meta.INDEX;
     if (index !== "ndvi" && index !== "exg")
       throw new ConfigError(rasters[0]!.source, `unknown INDEX ${index}`);
-    const mosaic = buildMosaic(rasters);
-    const a = grid.affine;
-    const dx = (mosaic.affine.originX - a.originX) / a.pixelWidth;
-    const dy = (mosaic.affine.originY - a.originY) / a.pixelHeight;
-    if (
-      mosaic.crs !== grid.crs ||
-      Math.abs(mosaic.affine.pixelWidth - a.pixelWidth) > 1e-9 * Math.abs(a.pixelWidth) ||
-      Math.abs(mosaic.affine.pixelHeight - a.pixelHeight) > 1e-9 * Math.abs(a.pixelHeight) ||
-      Math.abs(dx - Math.round(dx)) > 1e-6 ||
-      Math.abs(dy - Math.round(dy)) > 1e-6
-    ) {
-      throw new ConfigError(
-        dir,
-        `the previous run's pixel history is on another grid (${mosaic.crs}, ${mosaic.affine.pixelWidth} m) than this run's (${grid.crs}, ${a.pixelWidth} m)`,
-      );
-    }
-    const w = grid.window;
-    const ox = Math.round(dx);
-    const oy = Math.round(dy);
-    const block = await readMosaicWindow(mosaic, {
-      x0: w.x0 - ox,
-      y0: w.y0 - oy,
-      x1: w.x1 - ox,
-      y1: w.y1 - oy,
-    });
-    const n = block.width * block.height;
-    const [obs, bare, peak, peakMonth, minimum] = block.bands as Float32Array[];
-    // No nodata is declared, so a pixel is "observed" exactly where some state file covers it.
-    const covered = block.observed;
-    const state: SeasonState = {
-      width: block.width,
-      height: block.height,
-      index: index as VegetationIndexKind,
-      season: Number(meta.SEASON),
-      month: meta.MONTH ?? "",
-      observedMonths: new Uint16Array(n),
-      bareMonths: new Uint16Array(n),
-      peak: new Float32Array(n).fill(NaN),
-      peakMonth: new Uint8Array(n),
-      minimum: new Float32Array(n).fill(NaN),
-    };
-    for (let i = 0; i < n; i++) {
-      if (covered[i] === 0) continue;
-      state.observedMonths[i] = obs![i]!;
-      state.bareMonths[i] = bare![i]!;
-      state.peak[i] = peak![i]!;
-      state.peakMonth[i] = peakMonth![i]!;
-      state.minimum[i] = minimum![i]!;
-    }
-    return state;
-  } finally {
+    return { mosaic: buildMosaic(rasters), meta, index };
+  } catch (e) {
     await Promise.all(rasters.map((r) => r.close()));
+    throw e;
   }
 }
