@@ -185,11 +185,19 @@ const cloudSchema = z
       .describe(
         "Maximum mean visible reflectance of a cloud shadow; higher catches lighter shadows and also dark fields and water near clouds.",
       ),
+    shadowRelativeMax: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.6)
+      .describe(
+        "Maximum brightness of a shadow relative to the mean of cloud-free pixels within 15 px; higher catches faint shadows and also dark land (cities, water) near clouds.",
+      ),
     shadowSearchPx: z
       .int()
       .min(0)
       .max(64)
-      .default(30)
+      .default(40)
       .describe(
         "How far from a cloud, pixels, a dark pixel counts as its shadow (no sun geometry in the metadata); limited by the window halo.",
       ),

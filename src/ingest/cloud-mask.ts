@@ -21,8 +21,10 @@
  * near saturation) and against `reflectanceBrightnessMin` on calibrated reflectance (Sen2Cor's
  * step-1 threshold T2 = 0.25 on red). Specks are removed by an opening of `openingPx` (clouds are
  * large objects at 1–10 m; single bright roofs and salt crust are not), and what remains is
- * dilated by `bufferPx` (Fmask's default 3). A shadow is a dark, unmasked pixel
- * (mean visible ≤ `shadowDarknessMax`) within `shadowSearchPx` of a cloud: without the sun's
+ * dilated by `bufferPx` (Fmask's default 3). A shadow is a dark, unmasked pixel (mean visible
+ * ≤ `shadowDarknessMax`, and ≤ `shadowRelativeMax` × the mean of the cloud-free pixels within 15
+ * pixels: a shadow darkens whatever lies under it, so dark land such as a city or water is not a
+ * shadow by darkness alone) within `shadowSearchPx` of a cloud: without the sun's
  * geometry in the metadata, Fmask's projection of the cloud along the sun direction becomes a
  * search radius.
  */
@@ -49,6 +51,8 @@ export interface CloudTestParams {
   readonly cirrusMin: number;
   readonly bufferPx: number;
   readonly shadowDarknessMax: number;
+  /** Maximum brightness of a shadow relative to the local mean of cloud-free pixels. */
+  readonly shadowRelativeMax: number;
   readonly shadowSearchPx: number;
 }
 
@@ -65,6 +69,16 @@ export const MASK_SHADOW = 4;
  * pixels left out), via summed-area tables.
  */
 export function localStd(v: Float32Array, width: number, height: number, r: number): Float32Array {
+  return localStats(v, width, height, r).std;
+}
+
+/** Mean and standard deviation of `v` over the (2r+1)² pixels around each pixel (NaN left out). */
+export function localStats(
+  v: Float32Array,
+  width: number,
+  height: number,
+  r: number,
+): { mean: Float32Array; std: Float32Array } {
   const w1 = width + 1;
   const s1 = new Float64Array(w1 * (height + 1));
   const s2 = new Float64Array(w1 * (height + 1));
@@ -87,6 +101,7 @@ export function localStd(v: Float32Array, width: number, height: number, r: numb
     }
   }
   const out = new Float32Array(width * height);
+  const meanOut = new Float32Array(width * height);
   const box = (t: Float64Array, x0: number, y0: number, x1: number, y1: number): number =>
     t[y1 * w1 + x1]! - t[y0 * w1 + x1]! - t[y1 * w1 + x0]! + t[y0 * w1 + x0]!;
   for (let y = 0; y < height; y++) {
@@ -98,13 +113,15 @@ export function localStd(v: Float32Array, width: number, height: number, r: numb
       const k = box(c, x0, y0, x1, y1);
       if (k === 0) {
         out[y * width + x] = NaN;
+        meanOut[y * width + x] = NaN;
         continue;
       }
       const m = box(s1, x0, y0, x1, y1) / k;
+      meanOut[y * width + x] = m;
       out[y * width + x] = Math.sqrt(Math.max(0, box(s2, x0, y0, x1, y1) / k - m * m));
     }
   }
-  return out;
+  return { mean: meanOut, std: out };
 }
 
 /** Chebyshev-distance erosion of a 0/1 mask by `r` pixels (pixels beyond the edge count as set). */
@@ -222,10 +239,22 @@ export function spectralCloudMask(
   if (cirrus) for (let i = 0; i < n; i++) if (cirrus[i]! > p.cirrusMin) opened[i] = 1;
   const buffered = dilateMask(opened, width, height, p.bufferPx);
   const near = p.shadowSearchPx > 0 ? dilateMask(buffered, width, height, p.shadowSearchPx) : null;
+  let localMean: Float32Array | null = null;
+  if (near) {
+    const clearBrightness = Float32Array.from(brightness, (v, i) => (buffered[i] === 1 ? NaN : v));
+    localMean = localStats(clearBrightness, width, height, 15).mean;
+  }
   for (let i = 0; i < n; i++) {
     if (brightness[i] !== brightness[i]) continue;
     if (buffered[i] === 1) out[i] = MASK_CLOUD;
-    else if (near && near[i] === 1 && brightness[i]! <= p.shadowDarknessMax) out[i] = MASK_SHADOW;
+    else if (
+      near &&
+      localMean &&
+      near[i] === 1 &&
+      brightness[i]! <= p.shadowDarknessMax &&
+      brightness[i]! <= p.shadowRelativeMax * localMean[i]!
+    )
+      out[i] = MASK_SHADOW;
   }
   return out;
 }
