@@ -18,6 +18,7 @@ import { useBackend } from "../../src/classify/backend.js";
 import { silentLogger } from "../../src/core/logger.js";
 import { addSyntheticClouds } from "../../src/demo/clouds.js";
 import { writeDemoScene } from "../../src/demo/write-scene.js";
+import type { DemoScene } from "../../src/demo/scene.js";
 import { coordinateTransform } from "../../src/ingest/crs.js";
 import { writeGeoTiff } from "../../src/ingest/geotiff-writer.js";
 import { openRaster } from "../../src/ingest/raster-source.js";
@@ -56,11 +57,15 @@ describe("clouds and coverage through patrol detect", () => {
   const toLonLat = coordinateTransform("EPSG:4546", "EPSG:4326");
   let pixelLonLat: (i: number) => [number, number];
 
-  beforeAll(async () => {
-    await useBackend("wasm");
-    dir = mkdtempSync(path.join(tmpdir(), "cloudy-demo-"));
-    const { manifestPath, scene } = await writeDemoScene(dir, { size: SIZE, windowSize: 256 });
+  let oneWindowDir: string;
+
+  async function cloudyRun(
+    windowSize: number,
+  ): Promise<{ dir: string; summary: RunSummary; scene: DemoScene }> {
+    const dir = mkdtempSync(path.join(tmpdir(), "cloudy-demo-"));
+    const { manifestPath, scene } = await writeDemoScene(dir, { size: SIZE, windowSize });
     const bands = scene.after.bands.map((b) => b.slice()) as [Uint8Array, Uint8Array, Uint8Array];
+    // Same seed on every call: both runs get the same clouds, and the truth below is theirs.
     ({ opacity, shadow } = addSyntheticClouds(bands, SIZE, SIZE, {
       seed: 11,
       count: 3,
@@ -85,7 +90,15 @@ describe("clouds and coverage through patrol detect", () => {
       },
       bands,
     );
-    summary = await runDetect(manifestPath, { logger: silentLogger() });
+    return { dir, scene, summary: await runDetect(manifestPath, { logger: silentLogger() }) };
+  }
+
+  beforeAll(async () => {
+    await useBackend("wasm");
+    const run = await cloudyRun(256);
+    ({ dir, summary } = run);
+    const scene = run.scene;
+    oneWindowDir = (await cloudyRun(512)).dir;
     // Baseline cropland per pixel, from the baseline polygons (pixel centres), independently of the run.
     cropland = new Uint8Array(SIZE * SIZE);
     pixelLonLat = (i: number): [number, number] => {
@@ -160,6 +173,23 @@ describe("clouds and coverage through patrol detect", () => {
     expect(Math.abs(cropPixels - total) / total).toBeLessThan(0.001);
     expect(unobserved / truth).toBeGreaterThan(0.9);
     expect(unobserved / truth).toBeLessThan(1.6);
+  });
+
+  it("gives the same unobserved-cropland layer in one window as in four (joined across seams)", () => {
+    const four = readLayers<UnobservedProperties>(path.join(dir, "out", "coverage"), "-unobserved.geojson");
+    const one = readLayers<UnobservedProperties>(
+      path.join(oneWindowDir, "out", "coverage"),
+      "-unobserved.geojson",
+    );
+    const key = (f: Feature<Polygon | MultiPolygon, UnobservedProperties>): string =>
+      `${f.properties.county_adcode}|${f.properties.unobserved_on}|${f.properties.area_m2.toFixed(1)}`;
+    expect(four.map(key).sort()).toEqual(one.map(key).sort());
+    const crossing = one.filter((f) => {
+      const b = turf.bbox(f);
+      const seam = toLonLat.forward(552000 + 256 * 4, 4490000 - 256 * 4);
+      return (b[0] < seam.x && b[2] > seam.x) || (b[1] < seam.y && b[3] > seam.y);
+    });
+    expect(crossing.length).toBeGreaterThan(0);
   });
 
   it("raises no issue under a cloud", () => {
