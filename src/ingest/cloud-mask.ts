@@ -189,7 +189,10 @@ export function spectralCloudMask(
   const edge = new Uint8Array(n);
   const brightness = new Float32Array(n);
   for (let i = 0; i < n; i++) brightness[i] = (red[i]! + green[i]! + blue[i]!) / 3;
-  const texture = localStd(brightness, width, height, 2);
+  // Candidate cores pass every test but texture; the texture (a 5×5 standard deviation) is only
+  // computed when there is one, and nothing further when no core survives: clear scenes are cheap.
+  const candidate = new Uint8Array(n);
+  let candidates = 0;
   for (let i = 0; i < n; i++) {
     const r = red[i]!;
     const g = green[i]!;
@@ -212,7 +215,14 @@ export function spectralCloudMask(
     }
     if (swir2 && swir2[i]! < p.swir2Min) continue;
     edge[i] = 1;
-    if (mean >= brightnessMin && whiteness <= p.whitenessMax && texture[i]! <= p.textureMax) cloud[i] = 1;
+    if (mean >= brightnessMin && whiteness <= p.whitenessMax) {
+      candidate[i] = 1;
+      candidates++;
+    }
+  }
+  if (candidates > 0) {
+    const texture = localStd(brightness, width, height, 2);
+    for (let i = 0; i < n; i++) if (candidate[i] === 1 && texture[i]! <= p.textureMax) cloud[i] = 1;
   }
   // Grow the cores into the edge layer (geodesic dilation, one pixel per step).
   // Specks (single bright roofs, salt crust) are removed from the cores before they grow.
@@ -237,6 +247,7 @@ export function spectralCloudMask(
   const opened = grown;
   // Cirrus pixels are kept even when isolated: thin cirrus is patchy.
   if (cirrus) for (let i = 0; i < n; i++) if (cirrus[i]! > p.cirrusMin) opened[i] = 1;
+  if (!opened.includes(1)) return out;
   const buffered = dilateMask(opened, width, height, p.bufferPx);
   const near = p.shadowSearchPx > 0 ? dilateMask(buffered, width, height, p.shadowSearchPx) : null;
   let localMean: Float32Array | null = null;
