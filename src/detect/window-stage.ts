@@ -13,9 +13,10 @@
  *               3 cloud, 4 cloud shadow)
  * and the window's season history `<out>/state/pixels/<windowId>.tif` (season/state-file.ts).
  */
-import { mkdir } from "node:fs/promises";
+import { mkdir, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "../core/logger.js";
+import { ConfigError } from "../core/errors.js";
 import { LAND_COVER_CLASSES } from "../core/land-cover.js";
 import { CHANGE_TYPES } from "../core/change-types.js";
 import { pixelToMap, windowAffine, type Affine, type PixelWindow } from "../core/raster-types.js";
@@ -158,9 +159,21 @@ async function seasonOfWindow(
   const ow = outer.x1 - outer.x0;
   const oh = outer.y1 - outer.y0;
   const grid = { affine: run.after.affine, crs: run.after.crs };
-  const previous = run.manifest.previousRun
-    ? await readSeasonState(path.resolve(run.baseDir, run.manifest.previousRun), { ...grid, window: outer })
-    : null;
+  let previous: SeasonState | null = null;
+  if (run.manifest.previousRun) {
+    const previousDir = path.resolve(run.baseDir, run.manifest.previousRun);
+    // A mistyped previousRun must not silently restart the season's evidence.
+    const found = await stat(previousDir).then(
+      (st) => st.isDirectory(),
+      () => false,
+    );
+    if (!found)
+      throw new ConfigError(
+        run.manifestFile,
+        `previousRun ${run.manifest.previousRun}: no such folder (${previousDir})`,
+      );
+    previous = await readSeasonState(previousDir, { ...grid, window: outer });
+  }
   const state = updateSeason(
     previous,
     { month: run.manifest.month, index: after.indexKind, max: after.index, min: after.index },

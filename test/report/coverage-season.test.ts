@@ -422,3 +422,21 @@ describe("a sensor profile's quality band through patrol detect", () => {
     expect(checked).toBeGreaterThan(50);
   });
 });
+
+describe("a mistyped previousRun", () => {
+  it("fails the windows with a ConfigError naming it, rather than restarting the season", async () => {
+    await useBackend("wasm");
+    const dir = mkdtempSync(path.join(tmpdir(), "no-previous-"));
+    const { manifestPath } = await writeDemoScene(dir, { size: 256, windowSize: 256 });
+    const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as Record<string, unknown>;
+    manifest.previousRun = "out-2026-09-typo";
+    writeFileSync(manifestPath, JSON.stringify(manifest));
+    const summary = await runDetect(manifestPath, { logger: silentLogger() });
+    expect(summary.status).toBe("partial");
+    expect(summary.failedWindows.length).toBe(summary.windows.total);
+    for (const f of summary.failedWindows) {
+      expect(f.errorName).toBe("ConfigError");
+      expect(f.reason).toContain("out-2026-09-typo");
+    }
+  }, 120_000);
+});
