@@ -15,7 +15,7 @@
  * Probabilities are uint8 (0–255 for 0–1), exactly as cached in the probability GeoTIFFs, so that
  * re-tuning thresholds from the cache gives the same result as the run did.
  */
-import { CHANGE_TYPES, type ChangeTypeId } from "../core/change-types.js";
+import { CHANGE_TYPES, changeType, type ChangeTypeId } from "../core/change-types.js";
 import { LAND_COVER_CLASSES, type LandCoverId } from "../core/land-cover.js";
 import type { DetectionConfig } from "../config/detection-config.js";
 import { close, open } from "./morphology.js";
@@ -76,8 +76,31 @@ function argmax(p: ProbabilityPlanes): Uint8Array {
   return best;
 }
 
-/** Applies the change rules to one window. All rasters share the window's width × height. */
-export function applyChangeRules(inputs: ChangeRuleInputs, config: DetectionConfig): ChangeRuleOutputs {
+/**
+ * The threshold-independent part of the change rules for one window: which change type each
+ * eligible pixel would be, and how confidently it is not cropland on the after image. Depends on
+ * the config only through `beforeCroplandThreshold` and which types are enabled, so a sweep of
+ * thresholds and morphology (`patrol tune`) computes it once per window.
+ */
+export interface ChangeScores {
+  readonly width: number;
+  readonly height: number;
+  /** Change-type code each pixel would take if its confidence passes the type's threshold; 0: none. */
+  readonly candidate: Uint8Array;
+  /** 1 where a change is possible at all: observed on both dates, baseline cropland, cropland before. */
+  readonly eligible: Uint8Array;
+  /** P_after(not cropland-like), 0–255, for every pixel. */
+  readonly notCropland: Uint8Array;
+  /** Change types enabled in the config that the model can detect, in CHANGE_TYPES order. */
+  readonly detectable: readonly ChangeTypeId[];
+  /** Change types enabled in the config that the model has no class for. */
+  readonly undetectable: readonly ChangeTypeId[];
+  /** 1 where neither date's most probable class is cropland-like (for the mismatch layer). */
+  readonly notCroplandEitherDate: Uint8Array | null;
+}
+
+/** Scores a window (see {@link ChangeScores}). All rasters share the window's width × height. */
+export function scoreChanges(inputs: ChangeRuleInputs, config: DetectionConfig): ChangeScores {
   const { before, after, baselineCropland, valid } = inputs;
   const width = after.width;
   const height = after.height;
@@ -109,10 +132,13 @@ export function applyChangeRules(inputs: ChangeRuleInputs, config: DetectionConf
   const unclaimed = after.classIds.filter((id) => !croplandLike.includes(id) && !claimed.has(id));
   const unclaimedPlanes = unclaimed.map((id) => after.planes[after.classIds.indexOf(id)]!);
 
-  const changeCode = new Uint8Array(n);
-  const confidence = new Uint8Array(n);
+  const candidate = new Uint8Array(n);
+  const eligible = new Uint8Array(n);
+  const notCropland = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
+    notCropland[i] = Math.max(0, 255 - afterCrop[i]!);
     if (valid[i] === 0 || baselineCropland[i] === 0 || beforeCrop[i]! < beforeMin) continue;
+    eligible[i] = 1;
     let best = -1;
     let bestScore = -1;
     for (let k = 0; k < detectable.length; k++) {
@@ -126,32 +152,69 @@ export function applyChangeRules(inputs: ChangeRuleInputs, config: DetectionConf
     let unclaimedMax = 0;
     for (const plane of unclaimedPlanes) unclaimedMax = Math.max(unclaimedMax, plane[i]!);
     if (unclaimedMax > bestScore) continue;
-    const t = detectable[best]!;
-    const notCropland = Math.max(0, 255 - afterCrop[i]!);
-    if (notCropland >= Math.round(config.rules[t.id].threshold * 255)) {
-      changeCode[i] = t.code;
-      confidence[i] = notCropland;
+    candidate[i] = detectable[best]!.code;
+  }
+
+  let notCroplandEitherDate: Uint8Array | null = null;
+  if (config.baselineMismatch.enabled) {
+    notCroplandEitherDate = new Uint8Array(n);
+    const beforeClass = argmax(before);
+    const afterClass = argmax(after);
+    const beforeLike = before.classIds.map((id) => croplandLike.includes(id));
+    const afterLike = after.classIds.map((id) => croplandLike.includes(id));
+    for (let i = 0; i < n; i++)
+      if (!beforeLike[beforeClass[i]!] && !afterLike[afterClass[i]!]) notCroplandEitherDate[i] = 1;
+  }
+  return {
+    width,
+    height,
+    candidate,
+    eligible,
+    notCropland,
+    detectable: detectable.map((t) => t.id),
+    undetectable,
+    notCroplandEitherDate,
+  };
+}
+
+/**
+ * The threshold-dependent part of the change rules: per-type probability thresholds, then
+ * morphological cleaning per type, then the baseline-mismatch layer. `config` must agree with
+ * the one `scores` were computed under on `beforeCroplandThreshold` and the enabled types.
+ */
+export function thresholdChanges(
+  scores: ChangeScores,
+  inputs: Pick<ChangeRuleInputs, "valid" | "baselineCropland">,
+  config: DetectionConfig,
+): ChangeRuleOutputs {
+  const { width, height, candidate, eligible, notCropland } = scores;
+  const n = width * height;
+  const minOf = new Int16Array(256).fill(256);
+  for (const id of scores.detectable) minOf[changeType(id).code] = Math.round(config.rules[id].threshold * 255);
+
+  const changeCode = new Uint8Array(n);
+  const confidence = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = candidate[i]!;
+    if (c !== 0 && notCropland[i]! >= minOf[c]!) {
+      changeCode[i] = c;
+      confidence[i] = notCropland[i]!;
     }
   }
 
   // Morphological cleaning per type, confined to pixels where that type is possible at all.
-  for (const t of detectable) {
-    const rule = config.rules[t.id];
+  for (const id of scores.detectable) {
+    const t = changeType(id);
+    const rule = config.rules[id];
     if (rule.openingPx === 0 && rule.closingPx === 0) continue;
     let mask: Uint8Array = new Uint8Array(n);
     for (let i = 0; i < n; i++) mask[i] = changeCode[i] === t.code ? 1 : 0;
     mask = close(open(mask, width, height, rule.openingPx), width, height, rule.closingPx);
     for (let i = 0; i < n; i++) {
-      if (
-        mask[i] === 1 &&
-        changeCode[i] === 0 &&
-        valid[i] === 1 &&
-        baselineCropland[i] === 1 &&
-        beforeCrop[i]! >= beforeMin
-      ) {
+      if (mask[i] === 1 && changeCode[i] === 0 && eligible[i] === 1) {
         // Closing filled a gap: the pixel joins the patch with its own after-probability as confidence.
         changeCode[i] = t.code;
-        confidence[i] = Math.max(0, 255 - afterCrop[i]!);
+        confidence[i] = notCropland[i]!;
       } else if (mask[i] === 0 && changeCode[i] === t.code) {
         changeCode[i] = 0;
         confidence[i] = 0;
@@ -160,15 +223,18 @@ export function applyChangeRules(inputs: ChangeRuleInputs, config: DetectionConf
   }
 
   const mismatch = new Uint8Array(n);
-  if (config.baselineMismatch.enabled) {
-    const beforeClass = argmax(before);
-    const afterClass = argmax(after);
-    const beforeLike = before.classIds.map((id) => croplandLike.includes(id));
-    const afterLike = after.classIds.map((id) => croplandLike.includes(id));
+  const either = scores.notCroplandEitherDate;
+  if (config.baselineMismatch.enabled && either) {
+    const { valid, baselineCropland } = inputs;
     for (let i = 0; i < n; i++) {
       if (valid[i] === 0 || baselineCropland[i] === 0 || changeCode[i] !== 0) continue;
-      if (!beforeLike[beforeClass[i]!] && !afterLike[afterClass[i]!]) mismatch[i] = 1;
+      if (either[i] === 1) mismatch[i] = 1;
     }
   }
-  return { changeCode, confidence, mismatch, undetectable };
+  return { changeCode, confidence, mismatch, undetectable: scores.undetectable };
+}
+
+/** Applies the change rules to one window. All rasters share the window's width × height. */
+export function applyChangeRules(inputs: ChangeRuleInputs, config: DetectionConfig): ChangeRuleOutputs {
+  return thresholdChanges(scoreChanges(inputs, config), inputs, config);
 }

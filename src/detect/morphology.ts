@@ -20,20 +20,21 @@ function pass(
   const inner = horizontal ? width : height;
   const stride = horizontal ? 1 : width;
   const lineStep = horizontal ? width : 1;
+  // Prefix counts of set pixels along the line: each output is one subtraction, whatever r.
+  const prefix = new Int32Array(inner + 1);
   for (let o = 0; o < outer; o++) {
     const base = o * lineStep;
+    for (let i = 0; i < inner; i++) prefix[i + 1] = prefix[i]! + (src[base + i * stride] !== 0 ? 1 : 0);
+    if (prefix[inner] === 0) {
+      // An empty line stays empty under both erosion and dilation.
+      for (let i = 0; i < inner; i++) dst[base + i * stride] = 0;
+      continue;
+    }
     for (let i = 0; i < inner; i++) {
-      const lo = Math.max(0, i - r);
-      const hi = Math.min(inner - 1, i + r);
-      let v = take === "min" ? 1 : 0;
-      for (let k = lo; k <= hi; k++) {
-        const s = src[base + k * stride]!;
-        if (take === "min" ? s === 0 : s !== 0) {
-          v = take === "min" ? 0 : 1;
-          break;
-        }
-      }
-      dst[base + i * stride] = v;
+      const lo = i - r > 0 ? i - r : 0;
+      const hi = i + r < inner - 1 ? i + r : inner - 1;
+      const set = prefix[hi + 1]! - prefix[lo]!;
+      dst[base + i * stride] = take === "min" ? (set === hi - lo + 1 ? 1 : 0) : set > 0 ? 1 : 0;
     }
   }
 }

@@ -13,10 +13,10 @@ import { parseDetectionConfig, type DetectionConfig } from "../config/detection-
 import { insideOutput, loadManifest, resolveSource, type Manifest } from "../config/manifest.js";
 import { ConfigError, PatrolError } from "../core/errors.js";
 import type { PixelWindow } from "../core/raster-types.js";
-import { loadCroplandBaseline, type BaselineProperties } from "../ingest/baseline-layer.js";
-import { loadCountyBoundaries, type CountyProperties } from "../ingest/county-layer.js";
+import type { BaselineProperties } from "../ingest/baseline-layer.js";
+import type { CountyProperties } from "../ingest/county-layer.js";
 import { registerCrs } from "../ingest/crs.js";
-import { isExclusionKind, loadExclusionLayer, type ExclusionProperties } from "../ingest/exclusion-layer.js";
+import type { ExclusionProperties } from "../ingest/exclusion-layer.js";
 import { buildMosaic, type Mosaic } from "../ingest/mosaic.js";
 import { openRaster } from "../ingest/raster-source.js";
 import type { RasterSource } from "../ingest/raster-source-types.js";
@@ -26,7 +26,8 @@ import {
   resolveSensorProfile,
   type SensorProfile,
 } from "../ingest/sensor-profile.js";
-import { reprojectLayer, type VectorLayer } from "../ingest/vector-layer.js";
+import type { VectorLayer } from "../ingest/vector-layer.js";
+import { loadRunLayers } from "./run-layers.js";
 import type { Logger } from "../core/logger.js";
 import { readFile } from "node:fs/promises";
 import YAML from "yaml";
@@ -242,36 +243,7 @@ export async function openRun(manifestFile: string, options: OpenRunOptions): Pr
     height: after.height,
   };
 
-  const baselineRaw = await loadCroplandBaseline(path.resolve(baseDir, manifest.baseline.path), {
-    classField: manifest.baseline.classField,
-    pbfField: manifest.baseline.pbfField,
-    ...(manifest.baseline.crs !== undefined ? { crs: manifest.baseline.crs } : {}),
-  });
-  const countiesRaw = await loadCountyBoundaries(path.resolve(baseDir, manifest.counties.path), {
-    adcodeField: manifest.counties.adcodeField,
-    nameField: manifest.counties.nameField,
-    gcj02: manifest.counties.gcj02,
-    ...(manifest.counties.crs !== undefined ? { crs: manifest.counties.crs } : {}),
-  });
-  const exclusionFeatures: VectorLayer<ExclusionProperties>["features"][number][] = [];
-  for (const ex of manifest.exclusions) {
-    if (ex.kind !== undefined && !isExclusionKind(ex.kind))
-      throw new ConfigError(manifestFile, `exclusions: unknown kind ${ex.kind}`);
-    const layer = await loadExclusionLayer(path.resolve(baseDir, ex.path), {
-      ...(ex.kind !== undefined && isExclusionKind(ex.kind) ? { kind: ex.kind } : {}),
-      ...(ex.kindField !== undefined ? { kindField: ex.kindField } : {}),
-      ...(ex.idField !== undefined ? { idField: ex.idField } : {}),
-      ...(ex.crs !== undefined ? { crs: ex.crs } : {}),
-    });
-    const projected = reprojectLayer(layer, after.crs);
-    exclusionFeatures.push(...projected.features);
-  }
-  const exclusions: VectorLayer<ExclusionProperties> = {
-    source: manifest.exclusions.map((e) => e.path).join(", ") || "(none)",
-    crs: after.crs,
-    features: exclusionFeatures,
-    extent: null,
-  };
+  const { baseline, counties, exclusions } = await loadRunLayers(manifest, baseDir, manifestFile, after.crs);
 
   const spec = classifier.meta.features;
   const cell = pyramidCell(spec);
@@ -303,8 +275,8 @@ export async function openRun(manifestFile: string, options: OpenRunOptions): Pr
     afterProfile,
     beforeProfile,
     tileOfSource,
-    baseline: reprojectLayer(baselineRaw, after.crs),
-    counties: reprojectLayer(countiesRaw, after.crs),
+    baseline,
+    counties,
     exclusions,
     classifier,
     windows: planWindows(after, manifest.windowSize, cell, ids),

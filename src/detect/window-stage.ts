@@ -17,10 +17,11 @@ import { windowAffine, type Affine, type PixelWindow } from "../core/raster-type
 import { insideOutput } from "../config/manifest.js";
 import { writeGeoTiff } from "../ingest/geotiff-writer.js";
 import { readMosaicWindow, type Mosaic } from "../ingest/mosaic.js";
-import { rasterizeLayer, type RasterGrid } from "../ingest/rasterize.js";
+import type { RasterGrid } from "../ingest/rasterize.js";
 import { toReflectance, type SensorProfile } from "../ingest/sensor-profile.js";
 import { applyChangeRules, type ProbabilityPlanes } from "./change-rules.js";
 import { classifyWindow } from "./classify-window.js";
+import { burnWindowLayers } from "./window-layers.js";
 import type { RunInputs, WindowPlan } from "./run-inputs.js";
 
 /** The arrays of one window's core (halo removed), row-major, all `width × height`. */
@@ -54,7 +55,8 @@ export interface StageContext {
   readonly signal?: AbortSignal;
 }
 
-function crop<T extends Uint8Array | Uint32Array>(
+/** Cuts the core `width × height` out of a row-major array `srcWidth` wide with a `halo` margin. */
+export function crop<T extends Uint8Array | Uint32Array>(
   src: T,
   srcWidth: number,
   halo: number,
@@ -118,35 +120,7 @@ export async function detectWindow(
     height: oh,
     crs: run.after.crs,
   };
-  // The baseline is burned once, as parcel numbers; cropland and PBF follow from each pixel's
-  // parcel (the same parcel wins a pixel whatever is burned, so this equals burning them apart).
-  const baselineFeature = rasterizeLayer(run.baseline, grid, {
-    burn: (f) => f.index + 1,
-    sampleType: "uint32",
-  }) as Uint32Array;
-  const parcelNumbers = run.baseline.features.reduce((m, f) => Math.max(m, f.index + 1), 0) + 1;
-  const croplandOf = new Uint8Array(parcelNumbers);
-  const pbfOf = new Uint8Array(parcelNumbers);
-  for (const f of run.baseline.features) {
-    const isCropland = /^01/.test(f.properties.classCode);
-    croplandOf[f.index + 1] = isCropland ? 1 : 0;
-    pbfOf[f.index + 1] = isCropland && f.properties.pbf ? 1 : 0;
-  }
-  const cropland = new Uint8Array(baselineFeature.length);
-  const pbf = new Uint8Array(baselineFeature.length);
-  for (let i = 0; i < baselineFeature.length; i++) {
-    cropland[i] = croplandOf[baselineFeature[i]!]!;
-    pbf[i] = pbfOf[baselineFeature[i]!]!;
-  }
-  const county = rasterizeLayer(run.counties, grid, {
-    burn: (f) => f.index + 1,
-    sampleType: "uint32",
-  }) as Uint32Array;
-  const exclusionNumber = new Map(run.exclusions.features.map((f, i) => [f, i + 1]));
-  const exclusion = rasterizeLayer(run.exclusions, grid, {
-    burn: (f) => exclusionNumber.get(f) ?? 0,
-    sampleType: "uint32",
-  }) as Uint32Array;
+  const { baselineFeature, cropland, pbf, county, exclusion } = burnWindowLayers(run, grid);
 
   const valid = new Uint8Array(ow * oh);
   for (let i = 0; i < valid.length; i++) valid[i] = after.observed[i]! & before.observed[i]!;
