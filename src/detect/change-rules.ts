@@ -18,7 +18,7 @@
 import { CHANGE_TYPES, changeType, type ChangeTypeId } from "../core/change-types.js";
 import { LAND_COVER_CLASSES, type LandCoverId } from "../core/land-cover.js";
 import type { DetectionConfig } from "../config/detection-config.js";
-import { close, open } from "./morphology.js";
+import { openThenClose } from "./morphology.js";
 
 /** Per-class probability planes of one window, each uint8 0–255, row-major. */
 export interface ProbabilityPlanes {
@@ -194,11 +194,13 @@ export function thresholdChanges(
 
   const changeCode = new Uint8Array(n);
   const confidence = new Uint8Array(n);
+  const pixelsOf = new Int32Array(256);
   for (let i = 0; i < n; i++) {
     const c = candidate[i]!;
     if (c !== 0 && notCropland[i]! >= minOf[c]!) {
       changeCode[i] = c;
       confidence[i] = notCropland[i]!;
+      pixelsOf[c]!++;
     }
   }
 
@@ -206,10 +208,11 @@ export function thresholdChanges(
   for (const id of scores.detectable) {
     const t = changeType(id);
     const rule = config.rules[id];
-    if (rule.openingPx === 0 && rule.closingPx === 0) continue;
+    // Without pixels of the type there is nothing to open or close.
+    if ((rule.openingPx === 0 && rule.closingPx === 0) || pixelsOf[t.code] === 0) continue;
     let mask: Uint8Array = new Uint8Array(n);
     for (let i = 0; i < n; i++) mask[i] = changeCode[i] === t.code ? 1 : 0;
-    mask = close(open(mask, width, height, rule.openingPx), width, height, rule.closingPx);
+    mask = openThenClose(mask, width, height, rule.openingPx, rule.closingPx);
     for (let i = 0; i < n; i++) {
       if (mask[i] === 1 && changeCode[i] === 0 && eligible[i] === 1) {
         // Closing filled a gap: the pixel joins the patch with its own after-probability as confidence.

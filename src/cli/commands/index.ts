@@ -7,6 +7,8 @@ import { registerDetectCommand } from "./detect.js";
 import { registerRunCommand } from "./run.js";
 import { registerWorkerCommand } from "./worker.js";
 import { registerStatusCommand } from "./status.js";
+import { registerEvaluateCommand } from "./evaluate.js";
+import { registerTuneCommand } from "./tune.js";
 
 /** Every subcommand's registration function; add new commands here. */
 export const commands: Array<(program: Command) => void> = [
@@ -18,4 +20,6 @@ export const commands: Array<(program: Command) => void> = [
   registerRunCommand,
   registerWorkerCommand,
   registerStatusCommand,
+  registerEvaluateCommand,
+  registerTuneCommand,
 ];
