@@ -18,7 +18,7 @@
 import { CHANGE_TYPES, changeType, type ChangeTypeId } from "../core/change-types.js";
 import { LAND_COVER_CLASSES, type LandCoverId } from "../core/land-cover.js";
 import type { DetectionConfig } from "../config/detection-config.js";
-import { openThenClose } from "./morphology.js";
+import { emptyPackedMask, openThenClosePacked, type PackedMask } from "./morphology.js";
 
 /** Per-class probability planes of one window, each uint8 0–255, row-major. */
 export interface ProbabilityPlanes {
@@ -192,35 +192,62 @@ export function thresholdChanges(
   const minOf = new Int16Array(256).fill(256);
   for (const id of scores.detectable) minOf[changeType(id).code] = Math.round(config.rules[id].threshold * 255);
 
+  // Thresholds, and each type's pixels as a packed mask (32 pixels a word, rows word-aligned).
   const changeCode = new Uint8Array(n);
   const confidence = new Uint8Array(n);
-  const pixelsOf = new Int32Array(256);
-  for (let i = 0; i < n; i++) {
-    const c = candidate[i]!;
-    if (c !== 0 && notCropland[i]! >= minOf[c]!) {
-      changeCode[i] = c;
-      confidence[i] = notCropland[i]!;
-      pixelsOf[c]!++;
+  const masks = new Map<number, PackedMask>();
+  const cleaned = scores.detectable
+    .map((id) => ({ code: changeType(id).code, rule: config.rules[id] }))
+    .filter((t) => t.rule.openingPx > 0 || t.rule.closingPx > 0);
+  const maskOf: (PackedMask | undefined)[] = new Array(256);
+  for (const t of cleaned) {
+    const m = emptyPackedMask(width, height);
+    masks.set(t.code, m);
+    maskOf[t.code] = m;
+  }
+  const wordsPerRow = Math.ceil(width / 32);
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    const wordRow = y * wordsPerRow;
+    for (let x = 0; x < width; x++) {
+      const i = row + x;
+      const c = candidate[i]!;
+      if (c !== 0 && notCropland[i]! >= minOf[c]!) {
+        changeCode[i] = c;
+        confidence[i] = notCropland[i]!;
+        const m = maskOf[c];
+        if (m) m.words[wordRow + (x >>> 5)]! |= 1 << (x & 31);
+      }
     }
   }
 
-  // Morphological cleaning per type, confined to pixels where that type is possible at all.
-  for (const id of scores.detectable) {
-    const t = changeType(id);
-    const rule = config.rules[id];
-    // Without pixels of the type there is nothing to open or close.
-    if ((rule.openingPx === 0 && rule.closingPx === 0) || pixelsOf[t.code] === 0) continue;
-    let mask: Uint8Array = new Uint8Array(n);
-    for (let i = 0; i < n; i++) mask[i] = changeCode[i] === t.code ? 1 : 0;
-    mask = openThenClose(mask, width, height, rule.openingPx, rule.closingPx);
-    for (let i = 0; i < n; i++) {
-      if (mask[i] === 1 && changeCode[i] === 0 && eligible[i] === 1) {
-        // Closing filled a gap: the pixel joins the patch with its own after-probability as confidence.
-        changeCode[i] = t.code;
-        confidence[i] = notCropland[i]!;
-      } else if (mask[i] === 0 && changeCode[i] === t.code) {
-        changeCode[i] = 0;
-        confidence[i] = 0;
+  // Morphological cleaning per type, confined to pixels where that type is possible at all. Only
+  // the words where cleaning changed something are visited. Types go in CHANGE_TYPES order: a gap
+  // that closing fills goes to the first type that fills it.
+  for (const { code, rule } of cleaned) {
+    const before = masks.get(code)!;
+    if (!before.words.some((w) => w !== 0)) continue; // nothing to open or close
+    const after = openThenClosePacked(before, height, rule.openingPx, rule.closingPx);
+    for (let k = 0; k < before.words.length; k++) {
+      const was = before.words[k]!;
+      const now = after.words[k]!;
+      if (was === now) continue;
+      const y = Math.floor(k / wordsPerRow);
+      const x0 = (k - y * wordsPerRow) << 5;
+      for (let b = 0; b < 32; b++) {
+        const bit = 1 << b;
+        if (((was ^ now) & bit) === 0) continue;
+        const i = y * width + x0 + b;
+        if ((now & bit) !== 0) {
+          if (changeCode[i] === 0 && eligible[i] === 1) {
+            // Closing filled a gap: the pixel joins the patch with its own after-probability as confidence.
+            changeCode[i] = code;
+            confidence[i] = notCropland[i]!;
+          }
+        } else if (changeCode[i] === code) {
+          changeCode[i] = 0;
+          confidence[i] = 0;
+        }
       }
     }
   }

@@ -89,16 +89,103 @@ export function close(mask: Uint8Array, width: number, height: number, r: number
   return erode(dilate(mask, width, height, r), width, height, r);
 }
 
-/** Side of the tiles {@link openThenClose} skips when they hold no mask pixel nearby. */
-const TILE = 64;
+/**
+ * A mask packed 32 pixels to a word, each row starting on a word: bit i of word k of a row is the
+ * pixel at x = 32k + i. Bits past the row's end are kept 0.
+ */
+export interface PackedMask {
+  readonly words: Uint32Array;
+  readonly wordsPerRow: number;
+  /** Bits of the last word of a row that are pixels. */
+  readonly lastMask: number;
+}
+
+/** An empty packed mask of `width × height` pixels. */
+export function emptyPackedMask(width: number, height: number): PackedMask {
+  const wordsPerRow = Math.ceil(width / 32);
+  const tail = width & 31;
+  return {
+    words: new Uint32Array(wordsPerRow * height),
+    wordsPerRow,
+    lastMask: tail === 0 ? 0xffffffff : (1 << tail) - 1,
+  };
+}
+
+function pack(mask: Uint8Array, width: number, height: number): PackedMask {
+  const wordsPerRow = Math.ceil(width / 32);
+  const words = new Uint32Array(wordsPerRow * height);
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    const base = y * wordsPerRow;
+    for (let x = 0; x < width; x++) if (mask[row + x] !== 0) words[base + (x >>> 5)]! |= 1 << (x & 31);
+  }
+  const tail = width & 31;
+  return { words, wordsPerRow, lastMask: tail === 0 ? 0xffffffff : (1 << tail) - 1 };
+}
+
+function unpack(p: PackedMask, width: number, height: number): Uint8Array {
+  const out = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const base = y * p.wordsPerRow;
+    const row = y * width;
+    for (let k = 0; k < p.wordsPerRow; k++) {
+      const w = p.words[base + k]!;
+      if (w === 0) continue;
+      const x0 = k << 5;
+      const x1 = Math.min(width, x0 + 32);
+      for (let x = x0; x < x1; x++) out[row + x] = (w >>> (x & 31)) & 1;
+    }
+  }
+  return out;
+}
 
 /**
- * Opening with radius `openingPx` then closing with radius `closingPx`, computed only around the
- * mask's pixels: the grid is cut into 64-pixel tiles, and only tiles with a mask pixel in them or
- * in a neighbouring tile are computed, each on a crop with a margin of 2·(opening + closing)
- * pixels, so every computed pixel sees exactly what it would see in the whole mask (the result
- * equals `close(open(mask, r1), r2)` pixel for pixel). Sparse masks cost little; a mask with
- * pixels everywhere costs about 30 % more than the whole-mask operation.
+ * One radius-1 step along rows and then along columns, on packed words. Erosion treats pixels
+ * outside the grid as set (unknown: they cannot erode), dilation as unset, as {@link erode} and
+ * {@link dilate} do; r steps equal one radius-r operation (the clipped windows compose).
+ */
+function step(p: PackedMask, height: number, min: boolean): PackedMask {
+  const { words, wordsPerRow: n, lastMask } = p;
+  const outside = min ? 0xffffffff : 0;
+  const rows = new Uint32Array(words.length);
+  for (let y = 0; y < height; y++) {
+    const base = y * n;
+    for (let k = 0; k < n; k++) {
+      // Pixels past the row's end count as outside the grid.
+      const w = k === n - 1 ? (words[base + k]! & lastMask) | (outside & ~lastMask) : words[base + k]!;
+      const prev = k > 0 ? words[base + k - 1]! : outside;
+      const next = k < n - 1 ? (k + 1 === n - 1 ? (words[base + k + 1]! & lastMask) | (outside & ~lastMask) : words[base + k + 1]!) : outside;
+      const left = (w << 1) | (prev >>> 31);
+      const right = (w >>> 1) | (next << 31);
+      const v = min ? w & left & right : w | left | right;
+      rows[base + k] = k === n - 1 ? v & lastMask : v;
+    }
+  }
+  const out = new Uint32Array(words.length);
+  for (let y = 0; y < height; y++) {
+    const base = y * n;
+    const up = y > 0 ? base - n : -1;
+    const down = y < height - 1 ? base + n : -1;
+    for (let k = 0; k < n; k++) {
+      const a = up >= 0 ? rows[up + k]! : outside;
+      const b = down >= 0 ? rows[down + k]! : outside;
+      const w = rows[base + k]!;
+      out[base + k] = (min ? w & a & b : w | a | b) & (k === n - 1 ? lastMask : 0xffffffff);
+    }
+  }
+  return { words: out, wordsPerRow: n, lastMask };
+}
+
+function repeat(p: PackedMask, height: number, r: number, min: boolean): PackedMask {
+  let q = p;
+  for (let i = 0; i < r; i++) q = step(q, height, min);
+  return q;
+}
+
+/**
+ * Opening with radius `openingPx` then closing with radius `closingPx`: equal, pixel for pixel,
+ * to `close(open(mask, w, h, openingPx), w, h, closingPx)`, computed on masks packed 32 pixels to
+ * a word (about twenty times faster; `patrol tune` applies it once per type and threshold).
  */
 export function openThenClose(
   mask: Uint8Array,
@@ -107,45 +194,18 @@ export function openThenClose(
   openingPx: number,
   closingPx: number,
 ): Uint8Array {
-  const out = new Uint8Array(mask.length);
-  if (openingPx === 0 && closingPx === 0) {
-    out.set(mask);
-    return out;
-  }
-  const tx = Math.ceil(width / TILE);
-  const ty = Math.ceil(height / TILE);
-  const has = new Uint8Array(tx * ty);
-  for (let y = 0; y < height; y++) {
-    const row = y * width;
-    const t = Math.floor(y / TILE) * tx;
-    for (let x = 0; x < width; x++) if (mask[row + x] !== 0) has[t + Math.floor(x / TILE)] = 1;
-  }
-  const margin = 2 * (openingPx + closingPx);
-  for (let j = 0; j < ty; j++) {
-    for (let i = 0; i < tx; i++) {
-      let active = false;
-      for (let dj = -1; dj <= 1 && !active; dj++)
-        for (let di = -1; di <= 1 && !active; di++) {
-          const a = i + di;
-          const b = j + dj;
-          if (a >= 0 && b >= 0 && a < tx && b < ty && has[b * tx + a] === 1) active = true;
-        }
-      if (!active) continue;
-      const core = { x0: i * TILE, y0: j * TILE, x1: Math.min(width, (i + 1) * TILE), y1: Math.min(height, (j + 1) * TILE) };
-      const cx0 = Math.max(0, core.x0 - margin);
-      const cy0 = Math.max(0, core.y0 - margin);
-      const cx1 = Math.min(width, core.x1 + margin);
-      const cy1 = Math.min(height, core.y1 + margin);
-      const cw = cx1 - cx0;
-      const ch = cy1 - cy0;
-      const cropMask = new Uint8Array(cw * ch);
-      for (let y = cy0; y < cy1; y++) cropMask.set(mask.subarray(y * width + cx0, y * width + cx1), (y - cy0) * cw);
-      const done = close(open(cropMask, cw, ch, openingPx), cw, ch, closingPx);
-      for (let y = core.y0; y < core.y1; y++) {
-        const from = (y - cy0) * cw + (core.x0 - cx0);
-        out.set(done.subarray(from, from + (core.x1 - core.x0)), y * width + core.x0);
-      }
-    }
-  }
-  return out;
+  if (width === 0 || height === 0) return new Uint8Array(mask.length);
+  return unpack(openThenClosePacked(pack(mask, width, height), height, openingPx, closingPx), width, height);
+}
+
+/** {@link openThenClose} on a packed mask (`height` rows); returns a new packed mask. */
+export function openThenClosePacked(
+  p: PackedMask,
+  height: number,
+  openingPx: number,
+  closingPx: number,
+): PackedMask {
+  let q = repeat(repeat(p, height, openingPx, true), height, openingPx, false);
+  q = repeat(repeat(q, height, closingPx, false), height, closingPx, true);
+  return q;
 }

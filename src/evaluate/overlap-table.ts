@@ -39,13 +39,14 @@ export function overlapTable(pred: LabelledObjects, ref: LabelledObjects): Overl
   const stride = ref.objects.length + 1;
   const p = pred.labels;
   const r = ref.labels;
-  let evaluated = 0;
+  const ignored = (i: number): boolean =>
+    (ref.ignore !== null && ref.ignore[i] === 1) || (pred.ignore !== null && pred.ignore[i] === 1);
+  let ignoredCount = 0;
+  if (ref.ignore || pred.ignore) for (let i = 0; i < p.length; i++) if (ignored(i)) ignoredCount++;
   for (let i = 0; i < p.length; i++) {
-    if ((ref.ignore && ref.ignore[i] === 1) || (pred.ignore && pred.ignore[i] === 1)) continue;
-    evaluated++;
     const a = p[i]!;
     const b = r[i]!;
-    if (a === 0 && b === 0) continue;
+    if ((a | b) === 0 || ignored(i)) continue;
     if (a > 0) predPixels[a - 1]!++;
     if (b > 0) refPixels[b - 1]!++;
     if (a > 0 && b > 0) {
@@ -53,6 +54,7 @@ export function overlapTable(pred: LabelledObjects, ref: LabelledObjects): Overl
       pairCounts.set(key, (pairCounts.get(key) ?? 0) + 1);
     }
   }
+  const evaluated = p.length - ignoredCount;
   const pairs: PairOverlap[] = [];
   for (const [key, pixels] of pairCounts)
     pairs.push({ pred: Math.floor(key / stride), ref: key % stride, pixels });
