@@ -190,7 +190,8 @@ export function thresholdChanges(
   const { width, height, candidate, eligible, notCropland } = scores;
   const n = width * height;
   const minOf = new Int16Array(256).fill(256);
-  for (const id of scores.detectable) minOf[changeType(id).code] = Math.round(config.rules[id].threshold * 255);
+  for (const id of scores.detectable)
+    minOf[changeType(id).code] = Math.round(config.rules[id].threshold * 255);
 
   // Thresholds, and each type's pixels as a packed mask (32 pixels a word, rows word-aligned).
   const changeCode = new Uint8Array(n);

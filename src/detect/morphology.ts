@@ -8,7 +8,14 @@
  */
 
 /** Horizontal pass along each row: the min (erosion) or max (dilation) over [x-r, x+r] ∩ row. */
-function rowPass(src: Uint8Array, dst: Uint8Array, width: number, height: number, r: number, min: boolean): void {
+function rowPass(
+  src: Uint8Array,
+  dst: Uint8Array,
+  width: number,
+  height: number,
+  r: number,
+  min: boolean,
+): void {
   // Prefix counts of set pixels along the row: each output is one subtraction, whatever r.
   const prefix = new Int32Array(width + 1);
   for (let y = 0; y < height; y++) {
@@ -32,7 +39,14 @@ function rowPass(src: Uint8Array, dst: Uint8Array, width: number, height: number
  * Vertical pass: the min or max over rows [y-r, y+r] ∩ column, walking rows in memory order with
  * a running count per column (a column-by-column walk would stride through memory).
  */
-function columnPass(src: Uint8Array, dst: Uint8Array, width: number, height: number, r: number, min: boolean): void {
+function columnPass(
+  src: Uint8Array,
+  dst: Uint8Array,
+  width: number,
+  height: number,
+  r: number,
+  min: boolean,
+): void {
   const count = new Int32Array(width);
   // Rows [0, r) are in the window of row 0 before the loop adds row r.
   for (let y = 0; y < Math.min(r, height); y++) {
@@ -154,7 +168,12 @@ function step(p: PackedMask, height: number, min: boolean): PackedMask {
       // Pixels past the row's end count as outside the grid.
       const w = k === n - 1 ? (words[base + k]! & lastMask) | (outside & ~lastMask) : words[base + k]!;
       const prev = k > 0 ? words[base + k - 1]! : outside;
-      const next = k < n - 1 ? (k + 1 === n - 1 ? (words[base + k + 1]! & lastMask) | (outside & ~lastMask) : words[base + k + 1]!) : outside;
+      const next =
+        k < n - 1
+          ? k + 1 === n - 1
+            ? (words[base + k + 1]! & lastMask) | (outside & ~lastMask)
+            : words[base + k + 1]!
+          : outside;
       const left = (w << 1) | (prev >>> 31);
       const right = (w >>> 1) | (next << 31);
       const v = min ? w & left & right : w | left | right;

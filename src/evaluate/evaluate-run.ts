@@ -15,10 +15,12 @@ export interface EvaluationReport extends Evaluation {
   readonly run: string;
   readonly reference: string;
   /** "issue lists" (with their paths) or "cached probabilities" (with the config applied). */
-  readonly predictions: { readonly source: "issue lists"; readonly files: readonly string[] } | {
-    readonly source: "cached probabilities";
-    readonly config: unknown;
-  };
+  readonly predictions:
+    | { readonly source: "issue lists"; readonly files: readonly string[] }
+    | {
+        readonly source: "cached probabilities";
+        readonly config: unknown;
+      };
   readonly changeTypes: readonly string[] | null;
   readonly grid: { readonly crs: string; readonly width: number; readonly height: number };
 }
@@ -49,7 +51,10 @@ export async function evaluateAgainstReference(
   grid: RasterGrid,
   options: EvaluateRunOptions,
 ): Promise<Evaluation> {
-  const ref = onlyTypes(await loadReference(options.reference, grid, options.referenceOptions), options.changeTypes);
+  const ref = onlyTypes(
+    await loadReference(options.reference, grid, options.referenceOptions),
+    options.changeTypes,
+  );
   const pred = onlyTypes(predicted, options.changeTypes);
   return evaluateObjects(overlapTable(pred, ref), pred.objects, ref.objects, {
     ...(options.changeTypes ? { types: options.changeTypes } : {}),
@@ -57,7 +62,10 @@ export async function evaluateAgainstReference(
 }
 
 /** Evaluates the run's issue lists. */
-export async function evaluateRunIssues(outDir: string, options: EvaluateRunOptions): Promise<EvaluationReport> {
+export async function evaluateRunIssues(
+  outDir: string,
+  options: EvaluateRunOptions,
+): Promise<EvaluationReport> {
   const grid = await runGrid(outDir);
   const files = options.issueFiles ?? (await issueListFiles(outDir));
   const predicted = await issueObjects(files, grid);

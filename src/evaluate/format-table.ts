@@ -29,7 +29,9 @@ export function formatEvaluation(e: Evaluation, title = ""): string {
     ] as const) {
       lines.push(`confusion (${name}; rows: reference, columns: predicted)`);
       lines.push("".padEnd(w) + c.labels.map((l) => l.padStart(w)).join(""));
-      m.forEach((row, i) => lines.push(c.labels[i]!.padEnd(w) + row.map((v) => String(v).padStart(w)).join("")));
+      m.forEach((row, i) =>
+        lines.push(c.labels[i]!.padEnd(w) + row.map((v) => String(v).padStart(w)).join("")),
+      );
     }
   }
   return lines.join("\n") + "\n";

@@ -17,6 +17,7 @@ const ratio = (a: number, b: number): number | null => (b > 0 ? a / b : null);
 export function scoresOf(tp: number, fp: number, fn: number): Scores {
   const precision = ratio(tp, tp + fp);
   const recall = ratio(tp, tp + fn);
-  const f1 = precision !== null && recall !== null ? ratio(2 * precision * recall, precision + recall) ?? 0 : null;
+  const f1 =
+    precision !== null && recall !== null ? (ratio(2 * precision * recall, precision + recall) ?? 0) : null;
   return { precision, recall, f1, iou: ratio(tp, tp + fp + fn) };
 }

@@ -149,7 +149,11 @@ async function referenceRaster(
       width: grid.width,
       height: grid.height,
       labels,
-      objects: Array.from(counts, (c, k) => ({ id: `region-${k + 1}`, changeType: null, areaM2: c * pixelArea })),
+      objects: Array.from(counts, (c, k) => ({
+        id: `region-${k + 1}`,
+        changeType: null,
+        areaM2: c * pixelArea,
+      })),
       ignore,
     };
   } finally {

@@ -22,7 +22,10 @@ export async function runGrid(outDir: string): Promise<RasterGrid> {
     }
   }
   if (rasters.length === 0)
-    throw new EvaluationInputError(outDir, "no windows/*/change.tif: not a run's output folder, or no window was processed");
+    throw new EvaluationInputError(
+      outDir,
+      "no windows/*/change.tif: not a run's output folder, or no window was processed",
+    );
   try {
     const mosaic = buildMosaic(rasters);
     return { affine: mosaic.affine, width: mosaic.width, height: mosaic.height, crs: mosaic.crs };

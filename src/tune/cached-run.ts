@@ -67,27 +67,41 @@ function classIdsOf(r: RasterSource): LandCoverId[] {
  * the cached rasters are missing, or when a vector layer changed since the run (its SHA-256
  * differs from the one in summary.json), since re-tuning on other layers would mislead.
  */
-export async function openCachedRun(outDir: string, options: { manifestFile?: string } = {}): Promise<CachedRun> {
+export async function openCachedRun(
+  outDir: string,
+  options: { manifestFile?: string } = {},
+): Promise<CachedRun> {
   const summaryFile = path.join(outDir, "summary.json");
   let summary: RunSummary;
   try {
     summary = JSON.parse(await readFile(summaryFile, "utf8")) as RunSummary;
   } catch (cause) {
-    throw new EvaluationInputError(summaryFile, "cannot read the run's summary (is this a run's output folder?)", {
-      cause,
-    });
+    throw new EvaluationInputError(
+      summaryFile,
+      "cannot read the run's summary (is this a run's output folder?)",
+      {
+        cause,
+      },
+    );
   }
   const manifestFile = path.resolve(options.manifestFile ?? summary.manifest);
   const { manifest, baseDir } = await loadManifest(manifestFile);
   for (const [code, def] of Object.entries(manifest.crsDefinitions)) registerCrs(code, def);
   const config = parseDetectionConfig(summary.config, `${summaryFile} config`);
 
-  const layerFiles = [manifest.baseline.path, manifest.counties.path, ...manifest.exclusions.map((e) => e.path)];
+  const layerFiles = [
+    manifest.baseline.path,
+    manifest.counties.path,
+    ...manifest.exclusions.map((e) => e.path),
+  ];
   for (const f of layerFiles) {
     const recorded = summary.checksums[f];
     if (recorded === undefined) continue;
     if ((await sha256(path.resolve(baseDir, f))) !== recorded)
-      throw new EvaluationInputError(f, "changed since the run (SHA-256 differs from summary.json); re-run detection");
+      throw new EvaluationInputError(
+        f,
+        "changed since the run (SHA-256 differs from summary.json); re-run detection",
+      );
   }
 
   const ids = (await readdir(path.join(outDir, "windows")).catch(() => [] as string[])).sort();
@@ -111,7 +125,10 @@ export async function openCachedRun(outDir: string, options: { manifestFile?: st
     } else await Promise.all([a, b, c].map((r) => r?.close()));
   }
   if (afters.length === 0)
-    throw new EvaluationInputError(outDir, "no window with cached probabilities (windows/*/probabilities-*.tif)");
+    throw new EvaluationInputError(
+      outDir,
+      "no window with cached probabilities (windows/*/probabilities-*.tif)",
+    );
   const after = buildMosaic(afters);
   const before = buildMosaic(befores);
   const change = buildMosaic(changes);

@@ -1,6 +1,10 @@
 /** `patrol evaluate --threshold/--config`: the run's cached probabilities re-thresholded, then evaluated. */
 import type { DetectionConfig } from "../config/detection-config.js";
-import { evaluateAgainstReference, type EvaluateRunOptions, type EvaluationReport } from "../evaluate/evaluate-run.js";
+import {
+  evaluateAgainstReference,
+  type EvaluateRunOptions,
+  type EvaluationReport,
+} from "../evaluate/evaluate-run.js";
 import { closeCachedRun, openCachedRun } from "./cached-run.js";
 import { retuneIssues } from "./retune.js";
 

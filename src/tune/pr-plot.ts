@@ -39,15 +39,21 @@ function panel(
     out.push(`<line x1="${px(v)}" y1="${py(0)}" x2="${px(v)}" y2="${py(1)}" stroke="#eee"/>`);
     out.push(`<line x1="${px(0)}" y1="${py(v)}" x2="${px(1)}" y2="${py(v)}" stroke="#eee"/>`);
     if (g % 2 === 0) {
-      out.push(`<text x="${px(v)}" y="${py(0) + 16}" font-size="11" text-anchor="middle">${v.toFixed(1)}</text>`);
-      out.push(`<text x="${px(0) - 6}" y="${py(v) + 4}" font-size="11" text-anchor="end">${v.toFixed(1)}</text>`);
+      out.push(
+        `<text x="${px(v)}" y="${py(0) + 16}" font-size="11" text-anchor="middle">${v.toFixed(1)}</text>`,
+      );
+      out.push(
+        `<text x="${px(0) - 6}" y="${py(v) + 4}" font-size="11" text-anchor="end">${v.toFixed(1)}</text>`,
+      );
     }
   }
   out.push(`<text x="${px(0.5)}" y="${py(0) + 34}" font-size="12" text-anchor="middle">recall</text>`);
   out.push(
     `<text x="${x0 + 14}" y="${py(0.5)}" font-size="12" text-anchor="middle" transform="rotate(-90 ${x0 + 14} ${py(0.5)})">precision</text>`,
   );
-  out.push(`<text x="${px(0.5)}" y="${MARGIN.top - 10}" font-size="13" text-anchor="middle">${escape(title)}</text>`);
+  out.push(
+    `<text x="${px(0.5)}" y="${MARGIN.top - 10}" font-size="13" text-anchor="middle">${escape(title)}</text>`,
+  );
   if (target.measure === "precision" || level === "object") {
     const v = target.value;
     out.push(
@@ -68,7 +74,9 @@ function panel(
         .join(" ")}"/>`,
     );
     for (const p of line)
-      out.push(`<circle cx="${px(p[level].recall!).toFixed(1)}" cy="${py(p[level].precision!).toFixed(1)}" r="2.2" fill="${c}"/>`);
+      out.push(
+        `<circle cx="${px(p[level].recall!).toFixed(1)}" cy="${py(p[level].precision!).toFixed(1)}" r="2.2" fill="${c}"/>`,
+      );
   });
   const mark = (p: SweepPoint | null, shape: "square" | "ring"): void => {
     if (!p || p[level].precision === null || p[level].recall === null) return;
@@ -113,6 +121,12 @@ export function prCurveSvg(sweep: SweepResult, rec: TypeRecommendation, target: 
 }
 
 /** Renders {@link prCurveSvg} to PNG bytes. */
-export async function prCurvePng(sweep: SweepResult, rec: TypeRecommendation, target: TuneTarget): Promise<Buffer> {
-  return sharp(Buffer.from(prCurveSvg(sweep, rec, target))).png().toBuffer();
+export async function prCurvePng(
+  sweep: SweepResult,
+  rec: TypeRecommendation,
+  target: TuneTarget,
+): Promise<Buffer> {
+  return sharp(Buffer.from(prCurveSvg(sweep, rec, target)))
+    .png()
+    .toBuffer();
 }

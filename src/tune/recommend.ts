@@ -34,14 +34,21 @@ const other = (t: TuneTarget): "precision" | "recall" => (t.measure === "precisi
  * precision target) or the higher threshold (for a recall target). A type no setting brings to the
  * target keeps the run's setting and is reported with `chosen: null`.
  */
-export function recommend(sweep: SweepResult, runConfig: DetectionConfig, target: TuneTarget): Recommendation {
+export function recommend(
+  sweep: SweepResult,
+  runConfig: DetectionConfig,
+  target: TuneTarget,
+): Recommendation {
   const o = other(target);
   const types = sweep.changeTypes.map((changeType) => {
     const mine = sweep.points.filter((p) => p.changeType === changeType);
     const rule = runConfig.rules[changeType as ChangeTypeId];
     const current =
-      mine.find((p) => Math.abs(p.threshold - rule.threshold) < 1e-9 && p.minAreaM2 === rule.minAreaM2) ?? null;
-    const reaching = mine.filter((p) => (p.object[target.measure] ?? -1) >= target.value && p.object[o] !== null);
+      mine.find((p) => Math.abs(p.threshold - rule.threshold) < 1e-9 && p.minAreaM2 === rule.minAreaM2) ??
+      null;
+    const reaching = mine.filter(
+      (p) => (p.object[target.measure] ?? -1) >= target.value && p.object[o] !== null,
+    );
     reaching.sort(
       (a, b) =>
         b.object[o]! - a.object[o]! ||

@@ -36,7 +36,8 @@ export interface RetunedIssues extends LabelledObjects {
 /** Halo (pixels) the morphology of `configs` needs so seams match the run. */
 function haloFor(configs: readonly DetectionConfig[]): number {
   let m = 0;
-  for (const c of configs) for (const r of Object.values(c.rules)) m = Math.max(m, 2 * (r.openingPx + r.closingPx));
+  for (const c of configs)
+    for (const r of Object.values(c.rules)) m = Math.max(m, 2 * (r.openingPx + r.closingPx));
   return m + 1;
 }
 
@@ -124,7 +125,9 @@ export async function retuneIssues(
         undetectable: rules.undetectable,
       };
       codes[k]!.set(id, rasters.changeCode);
-      patches[k]!.push(...patchesOfWindow(rasters, config.connectivity).patches.filter((p) => p.kind === "change"));
+      patches[k]!.push(
+        ...patchesOfWindow(rasters, config.connectivity).patches.filter((p) => p.kind === "change"),
+      );
     });
   }
 
@@ -171,7 +174,11 @@ export async function retuneIssues(
     for (const patch of joined) {
       const issue = buildIssues([patch], ctx).issues[0];
       if (!issue) continue;
-      objects.push({ id: issue.properties.id, changeType: issue.properties.change_type, areaM2: issue.properties.area_m2 });
+      objects.push({
+        id: issue.properties.id,
+        changeType: issue.properties.change_type,
+        areaM2: issue.properties.area_m2,
+      });
       confidence.push(issue.properties.confidence);
       const n = objects.length;
       for (const rings of patch.polygons)

@@ -7,7 +7,11 @@
  */
 import type { DetectionConfig } from "../config/detection-config.js";
 import { CHANGE_TYPES } from "../core/change-types.js";
-import { evaluateObjects, type ObjectEvaluation, type PixelEvaluation } from "../evaluate/evaluate-objects.js";
+import {
+  evaluateObjects,
+  type ObjectEvaluation,
+  type PixelEvaluation,
+} from "../evaluate/evaluate-objects.js";
 import type { LabelledObjects } from "../evaluate/labelled-objects.js";
 import { describeMatchingRule } from "../evaluate/matching-rule.js";
 import { overlapTable } from "../evaluate/overlap-table.js";
@@ -15,7 +19,9 @@ import type { CachedRun } from "./cached-run.js";
 import { retuneIssues } from "./retune.js";
 
 /** Default thresholds swept: P(not cropland) from 0.30 to 0.95. */
-export const DEFAULT_THRESHOLDS: readonly number[] = Array.from({ length: 14 }, (_, i) => Number((0.3 + 0.05 * i).toFixed(2)));
+export const DEFAULT_THRESHOLDS: readonly number[] = Array.from({ length: 14 }, (_, i) =>
+  Number((0.3 + 0.05 * i).toFixed(2)),
+);
 
 /** Default minimum areas swept, m² (1 mu = 666.7 m²). */
 export const DEFAULT_MIN_AREAS_M2: readonly number[] = [0, 100, 200, 300, 400, 667, 1000, 1334, 2000, 3000];
@@ -58,9 +64,9 @@ export async function sweepRun(
   const minAreas = options.minAreasM2 ?? DEFAULT_MIN_AREAS_M2;
   const types =
     options.changeTypes ??
-    CHANGE_TYPES.filter((t) => run.config.rules[t.id].enabled && t.afterClasses.some((c) => run.classIds.includes(c))).map(
-      (t) => t.id,
-    );
+    CHANGE_TYPES.filter(
+      (t) => run.config.rules[t.id].enabled && t.afterClasses.some((c) => run.classIds.includes(c)),
+    ).map((t) => t.id);
   const configs: DetectionConfig[] = thresholds.map((threshold) => ({
     ...run.config,
     rules: Object.fromEntries(
@@ -81,7 +87,13 @@ export async function sweepRun(
       });
       referenceTyped = e.referenceTyped;
       for (const row of e.rows)
-        points.push({ changeType: row.changeType, threshold: thresholds[k]!, minAreaM2, pixel: row.pixel, object: row.object });
+        points.push({
+          changeType: row.changeType,
+          threshold: thresholds[k]!,
+          minAreaM2,
+          pixel: row.pixel,
+          object: row.object,
+        });
     }
   });
   return {

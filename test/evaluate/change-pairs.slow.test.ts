@@ -17,7 +17,12 @@ import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { useBackend } from "../../src/classify/backend.js";
 import { silentLogger } from "../../src/core/logger.js";
-import { centrePixelAreaM2, evaluateRunIssues, issueListFiles, type EvaluationReport } from "../../src/evaluate/index.js";
+import {
+  centrePixelAreaM2,
+  evaluateRunIssues,
+  issueListFiles,
+  type EvaluationReport,
+} from "../../src/evaluate/index.js";
 import { openRaster } from "../../src/ingest/raster-source.js";
 import { runDetect } from "../../src/report/run-detect.js";
 import { readFile } from "node:fs/promises";
@@ -41,10 +46,15 @@ async function measure(pair: PairRun, dir: string): Promise<Measured> {
   const summary = await runDetect(pair.manifest, { logger: silentLogger() });
   const outDir = path.join(dir, "out");
   const all = await evaluateRunIssues(outDir, { reference: pair.reference });
-  const construction = await evaluateRunIssues(outDir, { reference: pair.reference, changeTypes: ["construction"] });
+  const construction = await evaluateRunIssues(outDir, {
+    reference: pair.reference,
+    changeTypes: ["construction"],
+  });
   let issueAreaM2 = 0;
   for (const f of await issueListFiles(outDir)) {
-    const fc = JSON.parse(await readFile(f, "utf8")) as { features: Array<{ properties: { area_m2: number } }> };
+    const fc = JSON.parse(await readFile(f, "utf8")) as {
+      features: Array<{ properties: { area_m2: number } }>;
+    };
     issueAreaM2 += fc.features.reduce((s, x) => s + x.properties.area_m2, 0);
   }
   return {
@@ -100,7 +110,9 @@ function pooled(ms: Measured[], which: "all" | "construction"): Record<string, s
   return {
     "px P": r3(p),
     "px R": r3(r),
-    "px F1": r3(p !== null && r !== null && p + r > 0 ? (2 * p * r) / (p + r) : p !== null && r !== null ? 0 : null),
+    "px F1": r3(
+      p !== null && r !== null && p + r > 0 ? (2 * p * r) / (p + r) : p !== null && r !== null ? 0 : null,
+    ),
     "px IoU": r3(tp / Math.max(1, tp + fp + fn)),
   };
 }
@@ -123,13 +135,15 @@ async function checkMeasurement(m: Measured): Promise<void> {
   expect(m.all.evaluatedPixels).toBe(ref.pixels);
   // The predicted pixels are the issues' area (ellipsoidal m² over the pixel area; 2 % slack for
   // the variation of a lon/lat pixel's area across a city).
-  const pixelArea = centrePixelAreaM2({ ...m.all.grid, affine: (await gridAffine(m.outDir)) });
+  const pixelArea = centrePixelAreaM2({ ...m.all.grid, affine: await gridAffine(m.outDir) });
   expect(Math.abs(all.pixel.tp + all.pixel.fp - m.issueAreaM2 / pixelArea)).toBeLessThanOrEqual(
     0.02 * (m.issueAreaM2 / pixelArea) + 1,
   );
   expect(all.object.predicted).toBe(m.issues);
   // Construction alone: exactly the construction issues.
-  expect(m.construction.rows.find((r) => r.changeType === "all")!.object.predicted).toBe(m.constructionIssues);
+  expect(m.construction.rows.find((r) => r.changeType === "all")!.object.predicted).toBe(
+    m.constructionIssues,
+  );
 }
 
 async function gridAffine(outDir: string) {

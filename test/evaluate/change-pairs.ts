@@ -108,10 +108,16 @@ export async function oscdPair(city: string, dir: string): Promise<PairRun> {
   await r.close();
   return {
     name: `oscd/${city}`,
-    manifest: writeManifest(dir, `oscd-${city}`, "sentinel2-l1c-13", { source: t2, date: isoDate(d2) }, {
-      source: t1,
-      date: isoDate(d1),
-    }),
+    manifest: writeManifest(
+      dir,
+      `oscd-${city}`,
+      "sentinel2-l1c-13",
+      { source: t2, date: isoDate(d2) },
+      {
+        source: t1,
+        date: isoDate(d1),
+      },
+    ),
     reference: sharedData("oscd", `${city}_cm.tif`),
     changeValue: 2,
   };
@@ -128,7 +134,11 @@ const SZTAKI_AFFINE: Affine = {
   pixelHeight: -1.5,
 };
 
-async function pngToGeoTiff(png: string, out: string, crop: { width: number; height: number } | null): Promise<void> {
+async function pngToGeoTiff(
+  png: string,
+  out: string,
+  crop: { width: number; height: number } | null,
+): Promise<void> {
   let image = sharp(png);
   if (crop) image = image.extract({ left: 0, top: 0, width: crop.width, height: crop.height });
   const { data, info } = await image.raw().toBuffer({ resolveWithObject: true });
@@ -171,10 +181,16 @@ export async function sztakiPair(
   await r.close();
   return {
     name: `sztaki/${name}`,
-    manifest: writeManifest(dir, `sztaki-${name.toLowerCase()}`, "rgb", { source: "im2.tif", date: "2000-06-01" }, {
-      source: "im1.tif",
-      date: "1984-06-01",
-    }),
+    manifest: writeManifest(
+      dir,
+      `sztaki-${name.toLowerCase()}`,
+      "rgb",
+      { source: "im2.tif", date: "2000-06-01" },
+      {
+        source: "im1.tif",
+        date: "1984-06-01",
+      },
+    ),
     reference: path.join(dir, "gt.tif"),
     changeValue: 255,
   };

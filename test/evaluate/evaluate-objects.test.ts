@@ -22,7 +22,9 @@ import type { RasterGrid } from "../../src/ingest/rasterize.js";
 const W = 10;
 
 /** Objects from rectangles [x0, y0, x1, y1) on a 10×10 grid. */
-function objects(list: Array<{ rect: [number, number, number, number]; type: string | null }>): LabelledObjects {
+function objects(
+  list: Array<{ rect: [number, number, number, number]; type: string | null }>,
+): LabelledObjects {
   const labels = new Int32Array(W * W);
   const infos: ObjectInfo[] = list.map((o, k) => {
     const [x0, y0, x1, y1] = o.rect;
@@ -74,8 +76,20 @@ describe("evaluateObjects", () => {
     expect(row("pond").object).toMatchObject({ precision: 1, recall: 1 });
     expect(row("pond").object.iou).toBeCloseTo(0.2, 12);
     // orchard: predicted where the reference says trees; no orchard in the reference.
-    expect(row("orchard").pixel).toMatchObject({ tp: 0, fp: 12, fn: 0, precision: 0, recall: null, f1: null });
-    expect(row("orchard").object).toMatchObject({ predicted: 1, matchedPredicted: 0, precision: 0, recall: null });
+    expect(row("orchard").pixel).toMatchObject({
+      tp: 0,
+      fp: 12,
+      fn: 0,
+      precision: 0,
+      recall: null,
+      f1: null,
+    });
+    expect(row("orchard").object).toMatchObject({
+      predicted: 1,
+      matchedPredicted: 0,
+      precision: 0,
+      recall: null,
+    });
     // trees: nothing predicted as trees.
     expect(row("trees").pixel).toMatchObject({ tp: 0, fp: 0, fn: 9, precision: null, recall: 0 });
     expect(row("trees").object).toMatchObject({ predicted: 0, precision: null, recall: 0 });
@@ -84,7 +98,12 @@ describe("evaluateObjects", () => {
   it("ignores types in the row 'all'", () => {
     // tp 9 + 2 + 9; predicted 16 + 2 + 2 + 12 = 32 px; reference 35 px.
     expect(row("all").pixel).toMatchObject({ tp: 20, fp: 12, fn: 15 });
-    expect(row("all").object).toMatchObject({ predicted: 4, matchedPredicted: 3, reference: 3, foundReference: 3 });
+    expect(row("all").object).toMatchObject({
+      predicted: 4,
+      matchedPredicted: 3,
+      reference: 3,
+      foundReference: 3,
+    });
   });
 
   it("tallies the confusion between types in pixels and objects", () => {
@@ -108,7 +127,9 @@ describe("evaluateObjects", () => {
 
   it("leaves out predicted objects below the minimum area of their type", () => {
     // p2 is 2 px = 32 m²; a 33 m² minimum for construction drops it and nothing else.
-    const f = evaluateObjects(overlapTable(pred, ref), pred.objects, ref.objects, { minAreaM2: { construction: 33 } });
+    const f = evaluateObjects(overlapTable(pred, ref), pred.objects, ref.objects, {
+      minAreaM2: { construction: 33 },
+    });
     const c = f.rows.find((r) => r.changeType === "construction")!;
     expect(c.object).toMatchObject({ predicted: 1, matchedPredicted: 1, precision: 1 });
     expect(c.pixel).toMatchObject({ tp: 9, fp: 7 });
@@ -120,7 +141,12 @@ describe("evaluateObjects", () => {
     expect(f.referenceTyped).toBe(false);
     expect(f.confusion).toBeNull();
     const orchard = f.rows.find((r) => r.changeType === "orchard")!;
-    expect(orchard.object).toMatchObject({ predicted: 1, matchedPredicted: 1, reference: 3, foundReference: 1 });
+    expect(orchard.object).toMatchObject({
+      predicted: 1,
+      matchedPredicted: 1,
+      reference: 3,
+      foundReference: 1,
+    });
   });
 });
 
@@ -137,7 +163,14 @@ describe("the matching rule", () => {
 
 const dir = mkdtempSync(path.join(tmpdir(), "evaluate-"));
 const grid: RasterGrid = {
-  affine: { originX: 500_000, pixelWidth: 10, rowRotation: 0, originY: 4_000_000, colRotation: 0, pixelHeight: -10 },
+  affine: {
+    originX: 500_000,
+    pixelWidth: 10,
+    rowRotation: 0,
+    originY: 4_000_000,
+    colRotation: 0,
+    pixelHeight: -10,
+  },
   width: 8,
   height: 6,
   crs: "EPSG:32650",
@@ -146,12 +179,7 @@ const grid: RasterGrid = {
 describe("loadReference from a change raster", () => {
   it("takes each 8-connected change region as one object and leaves unlabelled pixels out", async () => {
     // 6×4 raster placed at grid column 2, row 1: 0 unlabelled, 1 no change, 2 change.
-    const values = Uint8Array.from([
-      2, 1, 1, 1, 1, 0,
-      1, 2, 1, 1, 2, 2,
-      1, 1, 1, 1, 1, 2,
-      0, 0, 1, 1, 1, 1,
-    ]);
+    const values = Uint8Array.from([2, 1, 1, 1, 1, 0, 1, 2, 1, 1, 2, 2, 1, 1, 1, 1, 1, 2, 0, 0, 1, 1, 1, 1]);
     const file = path.join(dir, "cm.tif");
     await writeGeoTiff(
       file,
@@ -181,7 +209,14 @@ describe("loadReference from a change raster", () => {
     const file = path.join(dir, "coarse.tif");
     await writeGeoTiff(
       file,
-      { width: 2, height: 2, bandCount: 1, sampleType: "uint8", affine: { ...grid.affine, pixelWidth: 20, pixelHeight: -20 }, crs: "EPSG:32650" },
+      {
+        width: 2,
+        height: 2,
+        bandCount: 1,
+        sampleType: "uint8",
+        affine: { ...grid.affine, pixelWidth: 20, pixelHeight: -20 },
+        crs: "EPSG:32650",
+      },
       [new Uint8Array(4)],
     );
     await expect(loadReference(file, grid)).rejects.toBeInstanceOf(EvaluationInputError);
@@ -199,7 +234,14 @@ describe("loadReference from polygons and issueObjects", () => {
     ],
   ];
   const lonLatGrid: RasterGrid = {
-    affine: { originX: 111, pixelWidth: 0.001, rowRotation: 0, originY: 41, colRotation: 0, pixelHeight: -0.001 },
+    affine: {
+      originX: 111,
+      pixelWidth: 0.001,
+      rowRotation: 0,
+      originY: 41,
+      colRotation: 0,
+      pixelHeight: -0.001,
+    },
     width: 10,
     height: 10,
     crs: "EPSG:4326",
@@ -212,8 +254,16 @@ describe("loadReference from polygons and issueObjects", () => {
       JSON.stringify({
         type: "FeatureCollection",
         features: [
-          { type: "Feature", properties: { change_type: "pond" }, geometry: { type: "Polygon", coordinates: square(111.001, 40.999, 111.004, 40.997) } },
-          { type: "Feature", properties: {}, geometry: { type: "Polygon", coordinates: square(111.005, 40.995, 111.006, 40.994) } },
+          {
+            type: "Feature",
+            properties: { change_type: "pond" },
+            geometry: { type: "Polygon", coordinates: square(111.001, 40.999, 111.004, 40.997) },
+          },
+          {
+            type: "Feature",
+            properties: {},
+            geometry: { type: "Polygon", coordinates: square(111.005, 40.995, 111.006, 40.994) },
+          },
         ],
       }),
     );
@@ -229,7 +279,13 @@ describe("loadReference from polygons and issueObjects", () => {
       file,
       JSON.stringify({
         type: "FeatureCollection",
-        features: [{ type: "Feature", properties: { change_type: "volcano" }, geometry: { type: "Polygon", coordinates: square(111.001, 40.999, 111.002, 40.998) } }],
+        features: [
+          {
+            type: "Feature",
+            properties: { change_type: "volcano" },
+            geometry: { type: "Polygon", coordinates: square(111.001, 40.999, 111.002, 40.998) },
+          },
+        ],
       }),
     );
     await expect(loadReference(file, lonLatGrid)).rejects.toBeInstanceOf(EvaluationInputError);

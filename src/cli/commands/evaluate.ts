@@ -12,7 +12,12 @@ import { writeFileAtomic } from "../../core/atomic-write.js";
 import { ConfigError } from "../../core/errors.js";
 import { evaluateRunIssues, formatEvaluation, type EvaluationReport } from "../../evaluate/index.js";
 import { evaluateRetuned } from "../../tune/index.js";
-import { addReferenceOptions, changeTypesOf, referenceOptionsOf, type ReferenceCliOptions } from "./reference-options.js";
+import {
+  addReferenceOptions,
+  changeTypesOf,
+  referenceOptionsOf,
+  type ReferenceCliOptions,
+} from "./reference-options.js";
 
 interface EvaluateCliOptions extends ReferenceCliOptions {
   run: string;
@@ -76,7 +81,10 @@ export function registerEvaluateCommand(program: Command): void {
         "--threshold <t>",
         "re-threshold the cached probabilities instead of reading the issue lists: 0.7, or TYPE=0.7,…",
       )
-      .option("--config <file>", "re-derive the issues from the cached probabilities under this detection config")
+      .option(
+        "--config <file>",
+        "re-derive the issues from the cached probabilities under this detection config",
+      )
       .option("--json <file>", "also write the evaluation as JSON"),
   ).action(async (o: EvaluateCliOptions) => {
     const run = path.resolve(o.run);

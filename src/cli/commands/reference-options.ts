@@ -20,15 +20,25 @@ export function addReferenceOptions(cmd: Command): Command {
       "reference changes: GeoJSON polygons (optional change-type property) or a GeoTIFF change raster on the run's grid",
     )
     .option("--type-field <name>", "GeoJSON property holding the change type", "change_type")
-    .option("--reference-crs <code>", "CRS of the GeoJSON coordinates when it is not lon/lat and has no crs member")
-    .option("--change-values <list>", "raster: values meaning change, comma-separated (default: the highest value)")
-    .option("--ignore-values <list>", "raster: values meaning unlabelled, left out (default: the raster's nodata)");
+    .option(
+      "--reference-crs <code>",
+      "CRS of the GeoJSON coordinates when it is not lon/lat and has no crs member",
+    )
+    .option(
+      "--change-values <list>",
+      "raster: values meaning change, comma-separated (default: the highest value)",
+    )
+    .option(
+      "--ignore-values <list>",
+      "raster: values meaning unlabelled, left out (default: the raster's nodata)",
+    );
 }
 
 function numbers(flag: string, text: string | undefined): number[] | undefined {
   if (text === undefined) return undefined;
   const values = text.split(",").map((v) => Number(v.trim()));
-  if (values.some((v) => !Number.isFinite(v))) throw new ConfigError(flag, `expected numbers, got ${JSON.stringify(text)}`);
+  if (values.some((v) => !Number.isFinite(v)))
+    throw new ConfigError(flag, `expected numbers, got ${JSON.stringify(text)}`);
   return values;
 }
 
@@ -50,6 +60,9 @@ export function changeTypesOf(flag: string, text: string | undefined): string[] 
   const types = text.split(",").map((t) => t.trim());
   const unknown = types.filter((t) => !(CHANGE_TYPE_IDS as readonly string[]).includes(t));
   if (unknown.length > 0)
-    throw new ConfigError(flag, `unknown change type(s) ${unknown.join(", ")}; known: ${CHANGE_TYPE_IDS.join(", ")}`);
+    throw new ConfigError(
+      flag,
+      `unknown change type(s) ${unknown.join(", ")}; known: ${CHANGE_TYPE_IDS.join(", ")}`,
+    );
   return types;
 }

@@ -9,7 +9,12 @@ import type { Command } from "commander";
 import { writeFileAtomic } from "../../core/atomic-write.js";
 import { ConfigError } from "../../core/errors.js";
 import { formatTuneResult, tuneRun, type TuneTarget } from "../../tune/index.js";
-import { addReferenceOptions, changeTypesOf, referenceOptionsOf, type ReferenceCliOptions } from "./reference-options.js";
+import {
+  addReferenceOptions,
+  changeTypesOf,
+  referenceOptionsOf,
+  type ReferenceCliOptions,
+} from "./reference-options.js";
 
 interface TuneCliOptions extends ReferenceCliOptions {
   run: string;
@@ -25,7 +30,8 @@ interface TuneCliOptions extends ReferenceCliOptions {
 
 function fraction(flag: string, text: string): number {
   const v = Number(text);
-  if (!Number.isFinite(v) || v <= 0 || v > 1) throw new ConfigError(flag, `expected a number in (0, 1], got ${text}`);
+  if (!Number.isFinite(v) || v <= 0 || v > 1)
+    throw new ConfigError(flag, `expected a number in (0, 1], got ${text}`);
   return v;
 }
 
@@ -49,7 +55,10 @@ export function registerTuneCommand(program: Command): void {
       .option("--target-recall <r>", "object-level recall to reach, instead of a precision")
       .option("--type <list>", "only tune these change types, comma-separated")
       .option("--thresholds <list>", "thresholds to sweep (default 0.30,0.35,…,0.95)")
-      .option("--min-areas <list>", "minimum areas to sweep, m² (default 0,100,200,300,400,667,1000,1334,2000,3000)")
+      .option(
+        "--min-areas <list>",
+        "minimum areas to sweep, m² (default 0,100,200,300,400,667,1000,1334,2000,3000)",
+      )
       .option("--out <file>", "where to write the recommended detection config", "tuned-detection.json")
       .option("--plots <dir>", "write one precision–recall PNG per change type here")
       .option("--json <file>", "also write the whole sweep and recommendation as JSON"),
