@@ -15,9 +15,9 @@ import { retuneIssues } from "./retune.js";
 export async function evaluateRetuned(
   outDir: string,
   config: (runConfig: DetectionConfig) => DetectionConfig,
-  options: EvaluateRunOptions,
+  options: EvaluateRunOptions & { readonly manifestFile?: string },
 ): Promise<EvaluationReport> {
-  const run = await openCachedRun(outDir);
+  const run = await openCachedRun(outDir, options.manifestFile ? { manifestFile: options.manifestFile } : {});
   try {
     const applied = config(run.config);
     const [predicted] = await retuneIssues(run, [applied]);

@@ -9,7 +9,7 @@ import type { TypeRecommendation, TuneTarget } from "./recommend.js";
 import type { SweepPoint, SweepResult } from "./sweep.js";
 
 const PANEL = 360;
-const MARGIN = { left: 52, right: 16, top: 40, bottom: 44 };
+const MARGIN = { left: 52, right: 16, top: 58, bottom: 44 };
 const PANEL_W = PANEL + MARGIN.left + MARGIN.right;
 const HEIGHT = PANEL + MARGIN.top + MARGIN.bottom + 26;
 const escape = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
@@ -111,7 +111,10 @@ export function prCurveSvg(sweep: SweepResult, rec: TypeRecommendation, target: 
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${HEIGHT}" viewBox="0 0 ${width} ${HEIGHT}" font-family="DejaVu Sans, sans-serif">`,
     `<rect width="100%" height="100%" fill="#fafafa"/>`,
     `<text x="${width / 2}" y="16" font-size="14" text-anchor="middle" font-weight="bold">${escape(
-      `${rec.changeType}: precision–recall over thresholds ${sweep.thresholds[0]}–${sweep.thresholds.at(-1)}; ${chosen}; square: the run's setting`,
+      `${rec.changeType}: precision–recall over thresholds ${sweep.thresholds[0]}–${sweep.thresholds.at(-1)}`,
+    )}</text>`,
+    `<text x="${width / 2}" y="32" font-size="11" text-anchor="middle">${escape(
+      `${chosen}; square: the run's setting; dashed: the target`,
     )}</text>`,
     panel(0, "object level", "object", points, sweep, rec, target),
     panel(PANEL_W, "pixel level", "pixel", points, sweep, rec, target),

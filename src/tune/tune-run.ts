@@ -17,6 +17,8 @@ export interface TuneOptions extends SweepOptions {
   readonly target: TuneTarget;
   /** Folder for one `<type>.png` precision–recall plot per change type. */
   readonly plotsDir?: string;
+  /** The run's manifest, when it is no longer where summary.json says (a moved run). */
+  readonly manifestFile?: string;
 }
 
 export interface TuneResult {
@@ -33,7 +35,7 @@ export interface TuneResult {
 /** Runs the sweep and the recommendation on the run in `outDir`. */
 export async function tuneRun(outDir: string, options: TuneOptions): Promise<TuneResult> {
   const t0 = Date.now();
-  const run = await openCachedRun(outDir);
+  const run = await openCachedRun(outDir, options.manifestFile ? { manifestFile: options.manifestFile } : {});
   try {
     const reference = await loadReference(options.reference, run.grid, options.referenceOptions);
     const t1 = Date.now();

@@ -54,17 +54,28 @@ function tally(counts: Record<string, number>, key: number, n: number): void {
   counts[key] = (counts[key] ?? 0) + n;
 }
 
-/** Vectorises a window's rasters. Pure: no I/O. */
-export function patchesOfWindow(r: WindowRasters, connectivity: Connectivity): WindowPatches {
+/** Change codes that can be patches (every non-zero byte). */
+const CHANGE_CODES = Array.from({ length: 255 }, (_, i) => i + 1);
+
+/**
+ * Vectorises a window's rasters. Pure: no I/O. `changesOnly` skips the mismatch layer and the
+ * tracing of the no-change background (same change patches, less work; `patrol tune` uses it).
+ */
+export function patchesOfWindow(
+  r: WindowRasters,
+  connectivity: Connectivity,
+  options: { changesOnly?: boolean } = {},
+): WindowPatches {
   const { window, width } = r;
   const patches: WindowPatch[] = [];
-  for (const [kind, data] of [
+  const layers = [
     ["change", r.changeCode],
     ["mismatch", r.mismatch],
-  ] as const) {
+  ] as const;
+  for (const [kind, data] of options.changesOnly ? layers.slice(0, 1) : layers) {
     const polygons = polygonizePixels(data, width, r.height, {
       connectivity,
-      ...(kind === "mismatch" ? { values: [1] } : {}),
+      ...(kind === "mismatch" ? { values: [1] } : options.changesOnly ? { values: CHANGE_CODES } : {}),
       window,
     });
     // Parts of one 8-connected region share a region id and become one patch.

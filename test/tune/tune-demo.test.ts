@@ -13,11 +13,13 @@
  * run's setting); what is asserted is that every type the tuner says reaches it does reach it on
  * the re-run.
  */
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, existsSync, writeFileSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import sharp from "sharp";
 import { beforeAll, describe, expect, it } from "vitest";
+import { repoPath } from "../support/environment.js";
 import { useBackend } from "../../src/classify/backend.js";
 import { parseDetectionConfig } from "../../src/config/detection-config.js";
 import { silentLogger } from "../../src/core/logger.js";
@@ -136,4 +138,57 @@ describe("patrol tune on the demo run", () => {
       expect(row.object.precision!, t.changeType).toBeGreaterThanOrEqual(TARGET);
     }
   }, 300_000);
+
+  it("runs as `patrol evaluate` and `patrol tune` on the command line", () => {
+    const patrol = (...args: string[]): string =>
+      execFileSync(process.execPath, ["--import", "tsx", repoPath("src", "cli", "main.ts"), ...args], {
+        encoding: "utf8",
+        cwd: repoPath(),
+      });
+    const json = path.join(dir, "cli-eval.json");
+    const table = patrol("evaluate", "--run", out, "--reference", truth, "--json", json);
+    expect(table).toContain("object P");
+    expect(table).toContain("confusion (pixels");
+    const report = JSON.parse(readFileSync(json, "utf8")) as {
+      matchingRule: string;
+      rows: Array<{ changeType: string }>;
+    };
+    expect(report.matchingRule).toMatch(/50% .*0\.25/);
+    expect(report.rows.at(-1)!.changeType).toBe("all");
+    const config = path.join(dir, "cli-tuned.json");
+    const sweepJson = path.join(dir, "cli-tune.json");
+    const tuneOut = patrol(
+      "tune",
+      "--run",
+      out,
+      "--reference",
+      truth,
+      "--thresholds",
+      "0.6,0.9",
+      "--min-areas",
+      "0,667",
+      "--target-precision",
+      "0.5",
+      "--out",
+      config,
+      "--json",
+      sweepJson,
+    );
+    expect(tuneOut).toContain("swept 2 thresholds × 2 minimum areas");
+    const written = parseDetectionConfig(JSON.parse(readFileSync(config, "utf8")), config);
+    const result = JSON.parse(readFileSync(sweepJson, "utf8")) as TuneResult;
+    const runConfig = tuned.recommendation.config; // same run: only thresholds/areas of reached types differ
+    let chosen = 0;
+    for (const t of result.recommendation.types) {
+      const rule = written.rules[t.changeType as keyof typeof written.rules];
+      if (t.chosen) {
+        chosen++;
+        expect(t.chosen.object.precision!).toBeGreaterThanOrEqual(0.5);
+        expect([rule.threshold, rule.minAreaM2]).toEqual([t.chosen.threshold, t.chosen.minAreaM2]);
+      } else {
+        expect(rule.enabled).toBe(runConfig.rules[t.changeType as keyof typeof written.rules].enabled);
+      }
+    }
+    expect(chosen).toBeGreaterThan(0);
+  }, 120_000);
 });

@@ -26,6 +26,7 @@ interface EvaluateCliOptions extends ReferenceCliOptions {
   threshold?: string;
   config?: string;
   json?: string;
+  manifest?: string;
 }
 
 /** Parses `--threshold 0.7` (every type) or `construction=0.7,pond=0.65`. */
@@ -85,7 +86,8 @@ export function registerEvaluateCommand(program: Command): void {
         "--config <file>",
         "re-derive the issues from the cached probabilities under this detection config",
       )
-      .option("--json <file>", "also write the evaluation as JSON"),
+      .option("--json <file>", "also write the evaluation as JSON")
+      .option("--manifest <file>", "with --threshold/--config: the run's manifest, if it moved"),
   ).action(async (o: EvaluateCliOptions) => {
     const run = path.resolve(o.run);
     const changeTypes = changeTypesOf("--type", o.type);
@@ -94,6 +96,7 @@ export function registerEvaluateCommand(program: Command): void {
       referenceOptions: referenceOptionsOf(o),
       ...(changeTypes ? { changeTypes } : {}),
       ...(o.issues ? { issueFiles: o.issues.map((f) => path.resolve(f)) } : {}),
+      ...(o.manifest ? { manifestFile: path.resolve(o.manifest) } : {}),
     };
     if (o.threshold !== undefined && o.config !== undefined)
       throw new ConfigError("--threshold", "give --threshold or --config, not both");

@@ -26,6 +26,7 @@ interface TuneCliOptions extends ReferenceCliOptions {
   out: string;
   plots?: string;
   json?: string;
+  manifest?: string;
 }
 
 function fraction(flag: string, text: string): number {
@@ -61,7 +62,8 @@ export function registerTuneCommand(program: Command): void {
       )
       .option("--out <file>", "where to write the recommended detection config", "tuned-detection.json")
       .option("--plots <dir>", "write one precision–recall PNG per change type here")
-      .option("--json <file>", "also write the whole sweep and recommendation as JSON"),
+      .option("--json <file>", "also write the whole sweep and recommendation as JSON")
+      .option("--manifest <file>", "the run's manifest, when it moved from where summary.json says"),
   ).action(async (o: TuneCliOptions) => {
     if (o.targetPrecision !== undefined && o.targetRecall !== undefined)
       throw new ConfigError("--target-recall", "give a target precision or a target recall, not both");
@@ -80,6 +82,7 @@ export function registerTuneCommand(program: Command): void {
       ...(minAreasM2 ? { minAreasM2 } : {}),
       ...(changeTypes ? { changeTypes } : {}),
       ...(o.plots ? { plotsDir: path.resolve(o.plots) } : {}),
+      ...(o.manifest ? { manifestFile: path.resolve(o.manifest) } : {}),
     });
     process.stdout.write(formatTuneResult(result));
     const out = path.resolve(o.out);
