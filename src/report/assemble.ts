@@ -16,6 +16,7 @@ import { CHANGE_TYPE_IDS } from "../core/change-types.js";
 import { writeFileAtomic } from "../core/atomic-write.js";
 import { insideOutput } from "../config/manifest.js";
 import type { DetectionConfig } from "../config/detection-config.js";
+import { runChecksums } from "../detect/input-checksums.js";
 import type { FailedTile, RunInputs } from "../detect/run-inputs.js";
 import { windowDir } from "../detect/window-stage.js";
 import { buildMosaic, readMosaicWindow, type Mosaic } from "../ingest/mosaic.js";
@@ -121,6 +122,8 @@ export interface JoinedRun {
   readonly issues: readonly IssueFeature[];
   readonly mismatches: readonly MismatchFeature[];
   readonly dropped: Readonly<Record<DropReason, number>>;
+  /** SHA-256 of the local inputs (tiles from the windows, layers hashed by the join stage). */
+  readonly checksums: Readonly<Record<string, string>>;
   /** Adcodes of the counties with at least one issue, in county-layer order: one county stage each. */
   readonly counties: readonly string[];
   /** Timings passed in by the caller (windows) plus `joinMs`. */
@@ -177,6 +180,7 @@ export async function joinStage(
   const processed: string[] = [];
   const coverage = new Map<number, { cropland: number; observed: number }>();
   const undetectable = new Set<string>();
+  const tileChecksums: Record<string, string> = {};
   for (const plan of run.windows) {
     if (failed.some((f) => f.windowId === plan.id)) continue;
     const wp = await readWindowPatches(run, plan.id);
@@ -191,6 +195,7 @@ export async function joinStage(
     }
     processed.push(plan.id);
     patches.push(...wp.patches);
+    Object.assign(tileChecksums, wp.checksums);
     wp.undetectable.forEach((u) => undetectable.add(u));
     for (const [k, v] of Object.entries(wp.coverage)) {
       const e = coverage.get(Number(k)) ?? { cropland: 0, observed: 0 };
@@ -262,6 +267,7 @@ export async function joinStage(
     issues: built.issues,
     mismatches: built.mismatches,
     dropped,
+    checksums: await runChecksums(run, tileChecksums),
     counties: run.counties.features.map((f) => f.properties.adcode).filter((a) => withIssues.has(a)),
     timings: { ...(ctx.timings ?? {}), joinMs: Date.now() - started },
   };
@@ -363,7 +369,7 @@ export async function summaryStage(
     manifest: run.manifestFile,
     model: { id: run.classifier.meta.modelId },
     config: run.config,
-    checksums: run.checksums,
+    checksums: joined.checksums,
     windows: { total: run.windows.length, processed: joined.processed.length, failed: failed.length },
     failedTiles: run.failedTiles,
     failedWindows: failed,
