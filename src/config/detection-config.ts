@@ -82,6 +82,12 @@ export const detectionConfigSchema = z.strictObject({
     .strictObject(ruleSchemas)
     .prefault({})
     .describe("Per change type: probability threshold, minimum area, morphology."),
+  patchTyping: z
+    .enum(["dominant", "per-type"])
+    .default("dominant")
+    .describe(
+      "dominant: one patch per connected changed area, typed by the change type covering most of it (one 图斑 for one field visit); per-type: a patch per change type, so a mixed area becomes several adjacent patches.",
+    ),
   connectivity: z
     .union([z.literal(4), z.literal(8)])
     .default(4)

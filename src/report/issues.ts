@@ -15,6 +15,7 @@ import type { CountyProperties } from "../ingest/county-layer.js";
 import type { ExclusionProperties } from "../ingest/exclusion-layer.js";
 import type { VectorLayer } from "../ingest/vector-layer.js";
 import type { JoinedPatch } from "../vector/merge-seams.js";
+import { ANY_CHANGE } from "../vector/window-patches.js";
 import { simplifyPixelPolygon } from "../vector/simplify.js";
 
 export type ConfidenceLevel = "high" | "medium" | "low";
@@ -194,6 +195,14 @@ function confidenceLevel(c: number, config: DetectionConfig): ConfidenceLevel {
   return "low";
 }
 
+/**
+ * The change type covering most of a patch (pixel counts by code); ties go to the lower code,
+ * i.e. the type listed first in src/core/change-types.ts.
+ */
+export function dominantType(types: Readonly<Record<string, number>>): number {
+  return argmaxKey(types) ?? 0;
+}
+
 /** Turns joined patches into issues and mismatch features, applying areas, approvals and counties. */
 export function buildIssues(patches: readonly JoinedPatch[], ctx: IssueContext): BuiltIssues {
   const issues: IssueFeature[] = [];
@@ -226,7 +235,7 @@ export function buildIssues(patches: readonly JoinedPatch[], ctx: IssueContext):
       });
       continue;
     }
-    const type = changeTypeByCode(patch.value);
+    const type = changeTypeByCode(patch.value === ANY_CHANGE ? dominantType(patch.types) : patch.value);
     if (!type) continue;
     const rule = ctx.config.rules[type.id];
     if (geo.areaM2 < rule.minAreaM2) {

@@ -32,7 +32,7 @@ export async function processWindow(
 ): Promise<WindowJobOutput> {
   const rasters = await detectWindow(run, plan, ctx);
   const output: WindowJobOutput = {
-    ...patchesOfWindow(rasters, run.config.connectivity),
+    ...patchesOfWindow(rasters, run.config.connectivity, run.config.patchTyping),
     checksums: await windowTileChecksums(run, plan),
   };
   await writeFileAtomic(patchesFile(run, plan.id), JSON.stringify(output));
