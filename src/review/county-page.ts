@@ -93,7 +93,7 @@ function row(issue: ReviewIssue, withTier: boolean): string {
   const en = typeInfo.get(p.change_type)?.nameEn ?? p.change_type;
   const cells = [
     `<td class="id">${id}</td>`,
-    `<td><span class="swatch" data-type="${escapeHtml(p.change_type)}"></span>${escapeHtml(en)}${zh ? `<br><small>${escapeHtml(zh)}</small>` : ""}</td>`,
+    `<td class="type" title="${escapeHtml(en)}"><span class="swatch" data-type="${escapeHtml(p.change_type)}"></span>${escapeHtml(zh || en)}<br><small>${escapeHtml(p.change_type)}</small></td>`,
     `<td class="num">${escapeHtml(p.area_m2.toFixed(0))}</td>`,
     `<td class="num">${escapeHtml(p.area_mu.toFixed(2))}</td>`,
     `<td class="num">${escapeHtml(p.pbf_area_m2.toFixed(0))}</td>`,

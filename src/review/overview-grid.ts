@@ -9,6 +9,9 @@ import { coordinateTransform } from "../ingest/crs.js";
 import type { Mosaic } from "../ingest/mosaic.js";
 import { issuePolygons, type ReviewIssue } from "./review-issues.js";
 
+/** Pixels: how far a projected vertex may stray from the pixel edge it was computed from. */
+const EDGE_TOLERANCE = 1e-6;
+
 export interface OverviewGrid {
   /** Window of the mosaic (mosaic pixels) the overview covers; width and height are multiples of `factor`. */
   readonly window: PixelWindow;
@@ -63,16 +66,18 @@ export function overviewGrid(
       }
   if (!Number.isFinite(x0)) throw new RangeError("overviewGrid needs at least one issue");
   const margin = Math.ceil(options.contextM / Math.abs(mosaic.affine.pixelWidth));
-  let wx0 = Math.max(0, Math.floor(x0) - margin);
-  let wy0 = Math.max(0, Math.floor(y0) - margin);
-  let wx1 = Math.min(mosaic.width, Math.ceil(x1) + margin);
-  let wy1 = Math.min(mosaic.height, Math.ceil(y1) + margin);
+  // Outlines run along pixel edges; allow for the lon/lat round trip before rounding outwards.
+  x0 = Math.floor(x0 + EDGE_TOLERANCE) - margin;
+  y0 = Math.floor(y0 + EDGE_TOLERANCE) - margin;
+  x1 = Math.ceil(x1 - EDGE_TOLERANCE) + margin;
+  y1 = Math.ceil(y1 - EDGE_TOLERANCE) + margin;
+  let wx0 = Math.max(0, x0);
+  let wy0 = Math.max(0, y0);
+  let wx1 = Math.min(mosaic.width, x1);
+  let wy1 = Math.min(mosaic.height, y1);
   if (wx1 <= wx0 || wy1 <= wy0) {
     // Issues off the mosaic (cannot happen for a run's own issues): keep their own extent.
-    wx0 = Math.floor(x0) - margin;
-    wy0 = Math.floor(y0) - margin;
-    wx1 = Math.ceil(x1) + margin;
-    wy1 = Math.ceil(y1) + margin;
+    [wx0, wy0, wx1, wy1] = [x0, y0, x1, y1];
   }
   const factor = Math.max(1, Math.ceil(Math.max(wx1 - wx0, wy1 - wy0) / options.maxPx));
   const width = Math.ceil((wx1 - wx0) / factor);
