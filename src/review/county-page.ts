@@ -205,7 +205,7 @@ ${
     header("area", "Area m²", true),
     header("mu", "Area mu", true),
     header("pbf", "PBF m²", true),
-    header("confidence", "Confidence", true),
+    header("confidence", "Conf.", true),
     header("level-rank", "Level", true),
     header("status", "Status"),
     ...(withTier ? [header("tier", "Tier")] : []),

@@ -23,6 +23,8 @@ export interface IndexPageInput {
   readonly counties: readonly IndexCounty[];
   /** Index-relative link of each county's page, by adcode; counties without a page are listed unlinked. */
   readonly pages: ReadonlyMap<string, string>;
+  /** Why a county's page could not be written, by adcode. */
+  readonly failed?: ReadonlyMap<string, string>;
 }
 
 /** The index page as an HTML document. */
@@ -42,7 +44,10 @@ export function indexPageHtml(input: IndexPageInput): string {
   );
   const rows = sorted.map((c) => {
     const href = pages.get(c.adcode);
-    const name = escapeHtml(c.name);
+    const reason = input.failed?.get(c.adcode);
+    const name =
+      escapeHtml(c.name) +
+      (reason ? `<br><small class="failed">page not written: ${escapeHtml(reason)}</small>` : "");
     return `<tr data-adcode="${escapeHtml(c.adcode)}"><td>${escapeHtml(c.prefectureAdcode)}</td><td>${escapeHtml(c.adcode)}</td><td>${href ? `<a href="${escapeHtml(href)}">${name}</a>` : name}</td><td class="num issues">${c.issues}</td><td class="num">${c.approved}</td><td class="num">${escapeHtml((c.areaM2 / (10000 / 15)).toFixed(1))}</td>${types.map((t) => `<td class="num">${c.byType[t]?.count ?? 0}</td>`).join("")}</tr>`;
   });
   const total = counties.reduce((s, c) => s + c.issues, 0);

@@ -31,7 +31,7 @@ header h1{margin:2px 0 4px;font-size:22px}
 header p{margin:2px 0}
 .note{font-style:italic;opacity:.85}
 main{padding:12px 20px}
-.layout{display:grid;grid-template-columns:minmax(0,5fr) minmax(0,7fr);gap:16px;align-items:start}
+.layout{display:grid;grid-template-columns:minmax(0,5fr) minmax(0,8fr);gap:16px;align-items:start}
 @media (max-width:1100px){.layout{grid-template-columns:minmax(0,1fr)}}
 .map-panel{position:sticky;top:8px}
 .map{position:relative;line-height:0;border:1px solid #9aa39c;background:#000}
@@ -59,9 +59,11 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 td.id{font-family:ui-monospace,monospace;font-size:12px}
 tr.selected td{background:#fff3b0}
 tr[data-status=approved] td.status{color:#2a7a3a;font-weight:600}
-td.chip img{display:block;max-width:120px;max-height:120px}
+td.chip img{display:block;max-width:100px;max-height:100px}
+.list-panel{overflow-x:auto}
 .level-high{color:#b3261e;font-weight:600}
 .level-medium{color:#8a5a00}
 .level-low{color:#555}
 .warning{color:#ffd479}
+.failed{color:#b3261e}
 `;

@@ -14,6 +14,7 @@ import path from "node:path";
 import type { DetectionConfig } from "../config/detection-config.js";
 import { insideOutput } from "../config/manifest.js";
 import { writeFileAtomic } from "../core/atomic-write.js";
+import { PatrolError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { Mosaic } from "../ingest/mosaic.js";
 import type { SensorProfile } from "../ingest/sensor-profile.js";
@@ -57,6 +58,8 @@ export interface ReviewResult {
   /** Output-relative path of the index page. */
   readonly index: string;
   readonly pages: readonly ReviewPage[];
+  /** Counties whose page could not be written (bad input), with the reason; listed unlinked. */
+  readonly failed: ReadonlyArray<{ readonly adcode: string; readonly reason: string }>;
   readonly ms: number;
 }
 
@@ -66,6 +69,45 @@ export const REVIEW_DIR = "review";
 /** Output-relative path of a county's review page. */
 export function countyPageFile(c: { adcode: string; prefectureAdcode: string }): string {
   return `${REVIEW_DIR}/${c.prefectureAdcode}/${c.adcode}.html`;
+}
+
+/** Writes one county's overview and page; null when its issue list turns out empty. */
+async function writeCountyPage(
+  run: ReviewRun,
+  summary: ReviewSummary,
+  county: IndexCounty,
+  listFile: string,
+  logger: Logger,
+): Promise<ReviewPage | null> {
+  const issues = await readCountyIssues(insideOutput(run.outDir, listFile));
+  if (issues.length === 0) return null;
+  const file = countyPageFile(county);
+  const options = { contextM: run.config.review.overviewContextM, maxPx: run.config.review.overviewMaxPx };
+  const grid = overviewGrid(issues, run.after, options);
+  const overview = await renderOverview(run.after, run.afterProfile, grid, logger);
+  const overviewFile = `${REVIEW_DIR}/${county.prefectureAdcode}/${county.adcode}-overview.png`;
+  await writeFileAtomic(insideOutput(run.outDir, overviewFile), overview.png);
+  const html = countyPageHtml({
+    run: summary,
+    county,
+    issues,
+    paths: issues.map((i) => overlayPath(i, run.after, grid)),
+    overview: {
+      href: encodeURIComponent(path.posix.basename(overviewFile)),
+      width: grid.width,
+      height: grid.height,
+      pixelSizeM: Math.abs(run.after.affine.pixelWidth) * grid.factor,
+      unreadRows: overview.unreadRows,
+    },
+    listFile,
+  });
+  await writeFileAtomic(insideOutput(run.outDir, file), html);
+  return {
+    adcode: county.adcode,
+    file,
+    issues: issues.length,
+    overview: { width: grid.width, height: grid.height, factor: grid.factor },
+  };
 }
 
 /**
@@ -78,50 +120,37 @@ export async function writeReviewPages(
   ctx: { readonly logger: Logger },
 ): Promise<ReviewResult> {
   const t0 = Date.now();
-  const options = { contextM: run.config.review.overviewContextM, maxPx: run.config.review.overviewMaxPx };
   const pages: ReviewPage[] = [];
   const links = new Map<string, string>();
+  const failed: Array<{ adcode: string; reason: string }> = [];
   for (const county of summary.counties) {
     if (county.file === null || county.issues === 0) continue;
-    const issues = await readCountyIssues(insideOutput(run.outDir, county.file));
-    if (issues.length === 0) continue;
-    const file = countyPageFile(county);
-    const grid = overviewGrid(issues, run.after, options);
-    const overview = await renderOverview(run.after, run.afterProfile, grid, ctx.logger);
-    const overviewFile = `${REVIEW_DIR}/${county.prefectureAdcode}/${county.adcode}-overview.png`;
-    await writeFileAtomic(insideOutput(run.outDir, overviewFile), overview.png);
-    const html = countyPageHtml({
-      run: summary,
-      county,
-      issues,
-      paths: issues.map((i) => overlayPath(i, run.after, grid)),
-      overview: {
-        href: encodeURIComponent(path.posix.basename(overviewFile)),
-        width: grid.width,
-        height: grid.height,
-        pixelSizeM: Math.abs(run.after.affine.pixelWidth) * grid.factor,
-        unreadRows: overview.unreadRows,
-      },
-      listFile: county.file,
-    });
-    await writeFileAtomic(insideOutput(run.outDir, file), html);
-    pages.push({
-      adcode: county.adcode,
-      file,
-      issues: issues.length,
-      overview: { width: grid.width, height: grid.height, factor: grid.factor },
-    });
-    links.set(
-      county.adcode,
-      `${encodeURIComponent(county.prefectureAdcode)}/${encodeURIComponent(county.adcode)}.html`,
-    );
+    try {
+      const page = await writeCountyPage(run, summary, county, county.file, ctx.logger);
+      if (!page) continue;
+      pages.push(page);
+      links.set(
+        county.adcode,
+        `${encodeURIComponent(county.prefectureAdcode)}/${encodeURIComponent(county.adcode)}.html`,
+      );
+    } catch (e) {
+      // One county's bad input (an unreadable issue list) costs that county's page, not the run.
+      if (!(e instanceof PatrolError)) throw e;
+      failed.push({ adcode: county.adcode, reason: e.message });
+      ctx.logger.warn({ adcode: county.adcode, err: e.message }, "review page not written");
+    }
   }
   const index = `${REVIEW_DIR}/index.html`;
   await writeFileAtomic(
     insideOutput(run.outDir, index),
-    indexPageHtml({ run: summary, counties: summary.counties, pages: links }),
+    indexPageHtml({
+      run: summary,
+      counties: summary.counties,
+      pages: links,
+      failed: new Map(failed.map((f) => [f.adcode, f.reason])),
+    }),
   );
-  const result: ReviewResult = { index, pages, ms: Date.now() - t0 };
+  const result: ReviewResult = { index, pages, failed, ms: Date.now() - t0 };
   ctx.logger.info({ runId: summary.runId, pages: pages.length, ms: result.ms }, "review pages written");
   return result;
 }

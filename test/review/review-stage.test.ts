@@ -21,6 +21,7 @@ import { coordinateTransform } from "../../src/ingest/crs.js";
 import { readJoinedRun, summaryStage, type RunSummary } from "../../src/report/assemble.js";
 import type { IssueProperties } from "../../src/report/issues.js";
 import { runDetect } from "../../src/report/run-detect.js";
+import { escapeHtml } from "../../src/review/index.js";
 
 type Issues = FeatureCollection<Polygon | MultiPolygon, IssueProperties>;
 
@@ -129,6 +130,30 @@ describe("the review stage on the demo run", () => {
     rmSync(reviewDir, { recursive: true });
     await patrolReview("--manifest", demo.manifestPath);
     expect(filesUnder(reviewDir)).toEqual(before);
+  });
+
+  it("a county whose issue list cannot be read loses its page, not the others'", async () => {
+    const withIssues = summary.counties.filter((c) => c.issues > 0);
+    const broken = withIssues[0]!;
+    const listFile = path.join(outDir, broken.file!);
+    const original = readFileSync(listFile);
+    writeFileSync(listFile, JSON.stringify({ type: "FeatureCollection", features: [{ type: "Feature" }] }));
+    try {
+      rmSync(path.join(outDir, "review"), { recursive: true });
+      await patrolReview("--run", outDir);
+      expect(process.exitCode).toBe(3);
+      process.exitCode = 0;
+      const index = readFileSync(path.join(outDir, "review", "index.html"), "utf8");
+      const row = new RegExp(`<tr data-adcode="${broken.adcode}">.*?</tr>`).exec(index)![0];
+      expect(row).toContain("page not written:");
+      expect(row).toContain(escapeHtml(listFile));
+      expect(row).not.toContain("href=");
+      expect(existsSync(path.join(outDir, "review", "150100", `${broken.adcode}.html`))).toBe(false);
+      for (const c of withIssues.slice(1))
+        expect(existsSync(path.join(outDir, "review", "150100", `${c.adcode}.html`)), c.adcode).toBe(true);
+    } finally {
+      writeFileSync(listFile, original);
+    }
   });
 
   it("review.enabled: false writes no pages", async () => {

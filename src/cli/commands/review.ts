@@ -30,14 +30,18 @@ export function registerReviewCommand(program: Command): void {
       });
       try {
         const result = await writeReviewPages(opened.run, opened.summary, { logger });
-        const lines = result.pages.map(
-          (p) => `  ${p.adcode}: ${p.issues} issues → ${path.join(opened.run.outDir, p.file)}`,
-        );
+        const lines = [
+          ...result.pages.map(
+            (p) => `  ${p.adcode}: ${p.issues} issues → ${path.join(opened.run.outDir, p.file)}`,
+          ),
+          ...result.failed.map((f) => `  FAILED ${f.adcode}: ${f.reason}`),
+        ];
         process.stdout.write(
           `review pages of run ${opened.summary.runId}: ${result.pages.length} counties, ${result.ms} ms\n` +
             (lines.length > 0 ? lines.join("\n") + "\n" : "") +
             `  index: ${path.join(opened.run.outDir, result.index)}\n`,
         );
+        if (result.failed.length > 0) process.exitCode = 3;
       } finally {
         await opened.close();
       }
