@@ -167,7 +167,7 @@ ${overview.unreadRows > 0 ? `<p class="warning">${overview.unreadRows} rows of t
 <section class="map-panel" aria-label="After image with the patches">
 <div class="map"><img id="overview" src="${escapeHtml(overview.href)}" width="${overview.width}" height="${overview.height}" alt="After image of the county's patches"><svg id="overlay" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${overview.width} ${overview.height}" preserveAspectRatio="none">${shapes.join("")}</svg></div>
 <p class="legend">${legend.join(" ")}</p>
-<p>After image, true colour, stretched 2–98 %; one image pixel is ${escapeHtml(overview.pixelSizeM.toFixed(1))} m. Click a patch to find its row.</p>
+<p>After image, true colour, stretched 2–98 %; one overview pixel ≈ ${escapeHtml(overview.pixelSizeM.toFixed(1))} m. Click a patch to find its row.</p>
 </section>
 <section class="list-panel" aria-label="Issues">
 <div class="filters">

@@ -5,7 +5,7 @@
  */
 import type { PixelWindow } from "../core/raster-types.js";
 import { mapToPixel } from "../core/raster-types.js";
-import { coordinateTransform } from "../ingest/crs.js";
+import { coordinateTransform, isGeographic } from "../ingest/crs.js";
 import type { Mosaic } from "../ingest/mosaic.js";
 import { issuePolygons, type ReviewIssue } from "./review-issues.js";
 
@@ -27,6 +27,12 @@ export interface OverviewOptions {
   readonly contextM: number;
   /** Longest side of the overview image, pixels. */
   readonly maxPx: number;
+}
+
+/** Metres per mosaic pixel, N–S (for a geographic CRS, 111.32 km per degree of latitude). */
+export function pixelSizeM(mosaic: Mosaic): number {
+  const size = Math.abs(mosaic.affine.pixelHeight);
+  return isGeographic(mosaic.crs) ? size * 111_320 : size;
 }
 
 /** (lon, lat) in EPSG:4326 → fractional mosaic pixel (col, row) of `mosaic`'s top-left corner. */
@@ -65,7 +71,7 @@ export function overviewGrid(
         y1 = Math.max(y1, p.row);
       }
   if (!Number.isFinite(x0)) throw new RangeError("overviewGrid needs at least one issue");
-  const margin = Math.ceil(options.contextM / Math.abs(mosaic.affine.pixelWidth));
+  const margin = Math.ceil(options.contextM / pixelSizeM(mosaic));
   // Outlines run along pixel edges; allow for the lon/lat round trip before rounding outwards.
   x0 = Math.floor(x0 + EDGE_TOLERANCE) - margin;
   y0 = Math.floor(y0 + EDGE_TOLERANCE) - margin;

@@ -1,7 +1,8 @@
 /**
  * The frame of every review page: one HTML document with its stylesheet and script inline and a
- * Content-Security-Policy that allows exactly those (by SHA-256 hash) plus images from local files
- * and data: URIs, and nothing from the network. Should a data string ever slip past escaping, a
+ * Content-Security-Policy that allows exactly those (by SHA-256 hash) plus images from local files,
+ * data: URIs and the page's own origin (should the folder be served from an intranet server), and
+ * nothing from anywhere else. Should a data string ever slip past escaping, a
  * script it injects is refused by the browser.
  */
 import { createHash } from "node:crypto";
@@ -15,7 +16,7 @@ function sha256Source(text: string): string {
 export function contentSecurityPolicy(style: string, script: string | null): string {
   return [
     "default-src 'none'",
-    "img-src file: data:",
+    "img-src 'self' file: data:",
     `style-src ${sha256Source(style)}`,
     `script-src ${script === null ? "'none'" : sha256Source(script)}`,
     "base-uri 'none'",

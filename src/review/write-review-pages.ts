@@ -21,7 +21,7 @@ import type { SensorProfile } from "../ingest/sensor-profile.js";
 import { countyPageHtml } from "./county-page.js";
 import { indexPageHtml, type IndexCounty } from "./index-page.js";
 import { overlayPath } from "./overlay-paths.js";
-import { overviewGrid } from "./overview-grid.js";
+import { overviewGrid, pixelSizeM } from "./overview-grid.js";
 import { renderOverview } from "./overview-image.js";
 import { readCountyIssues } from "./review-issues.js";
 
@@ -96,7 +96,7 @@ async function writeCountyPage(
       href: encodeURIComponent(path.posix.basename(overviewFile)),
       width: grid.width,
       height: grid.height,
-      pixelSizeM: Math.abs(run.after.affine.pixelWidth) * grid.factor,
+      pixelSizeM: pixelSizeM(run.after) * grid.factor,
       unreadRows: overview.unreadRows,
     },
     listFile,

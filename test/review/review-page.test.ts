@@ -146,7 +146,7 @@ describe("escaping", () => {
     expect(csp).toContain(`script-src 'sha256-${hash(script)}'`);
     expect(csp).toContain(`style-src 'sha256-${hash(style)}'`);
     expect(csp).toContain("default-src 'none'");
-    expect(csp).toContain("img-src file: data:");
+    expect(csp).toContain("img-src 'self' file: data:");
     // No inline style attributes or event handlers, which such a policy would block.
     expect(html).not.toMatch(/\sstyle="/);
     expect(html).not.toMatch(/\son[a-z]+="/);
@@ -234,6 +234,35 @@ describe("overview grid and pixels", () => {
     const clamped = overviewGrid([boxIssue(2, 3, 12, 13)], bigMosaic, { contextM: 40, maxPx: 1024 });
     expect(clamped.window).toEqual({ x0: 0, y0: 0, x1: 22, y1: 23 });
     expect(clamped.factor).toBe(1);
+  });
+
+  it("converts the margin to pixels of a geographic grid at 111.32 km per degree", () => {
+    const geo = {
+      crs: "EPSG:4326",
+      affine: {
+        originX: 111,
+        pixelWidth: 1e-4,
+        rowRotation: 0,
+        originY: 41,
+        colRotation: 0,
+        pixelHeight: -1e-4,
+      },
+      width: 10_000,
+      height: 10_000,
+    } as unknown as Mosaic;
+    const square = (c0: number, r0: number, c1: number, r1: number): ReviewIssue => {
+      const ll = (c: number, r: number): number[] => [111 + c * 1e-4, 41 - r * 1e-4];
+      return {
+        ...issue(),
+        geometry: {
+          type: "Polygon",
+          coordinates: [[ll(c0, r1), ll(c1, r1), ll(c1, r0), ll(c0, r0), ll(c0, r1)]],
+        },
+      };
+    };
+    // 100 m / 11.132 m per pixel → a margin of 9 pixels.
+    const grid = overviewGrid([square(100, 200, 110, 210)], geo, { contextM: 100, maxPx: 1024 });
+    expect(grid.window).toEqual({ x0: 91, y0: 191, x1: 119, y1: 219 });
   });
 
   it("averages the observed pixels of each block, leaving unobserved blocks black", async () => {
