@@ -165,6 +165,29 @@ export const detectionConfigSchema = z.strictObject({
       maxSizePx: z.int().min(64).max(2048).default(384).describe("Longest side of a chip, pixels."),
     })
     .prefault({}),
+  review: z
+    .strictObject({
+      enabled: z
+        .boolean()
+        .default(true)
+        .describe(
+          "Write review/<prefecture>/<county>.html per county at the end of a run; costs one overview read of the after image per county.",
+        ),
+      overviewMaxPx: z
+        .int()
+        .min(256)
+        .max(8192)
+        .default(2048)
+        .describe(
+          "Longest side of a county's overview image, pixels; larger keeps small patches visible over a wide county, at a heavier page.",
+        ),
+      overviewContextM: z
+        .number()
+        .min(0)
+        .default(100)
+        .describe("Margin around the county's patches in the overview image, metres."),
+    })
+    .prefault({}),
 });
 
 export type DetectionConfig = z.infer<typeof detectionConfigSchema>;

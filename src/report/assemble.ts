@@ -27,6 +27,7 @@ import { renderChip } from "./chips.js";
 import { buildIssues, type DropReason, type IssueFeature, type MismatchFeature } from "./issues.js";
 import { writeIssueLists, writeMismatchLayer } from "./issue-lists.js";
 import { readWindowPatches } from "./window-job.js";
+import { writeReviewPages } from "../review/index.js";
 
 export interface FailedWindow {
   readonly windowId: string;
@@ -391,6 +392,8 @@ export async function summaryStage(
     },
   };
   await writeFileAtomic(insideOutput(run.outDir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
+  // The review pages (review/<prefecture>/<county>.html) read the issue lists and the summary.
+  if (run.config.review.enabled) await writeReviewPages(run, summary, { logger: ctx.logger });
   ctx.logger.info(
     { runId: summary.runId, issues: summary.totals.issues, status: summary.status },
     "run assembled",
