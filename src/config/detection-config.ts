@@ -82,6 +82,13 @@ export const detectionConfigSchema = z.strictObject({
     .strictObject(ruleSchemas)
     .prefault({})
     .describe("Per change type: probability threshold, minimum area, morphology."),
+  minPatchPixels: z
+    .int()
+    .min(1)
+    .default(25)
+    .describe(
+      "Smallest patch reported, in image pixels, whatever minAreaM2 says: below about 5×5 pixels a per-pixel classifier's patches are mostly noise (25 px is 400 m² at 4 m, 2500 m² at 10 m, 2.25 ha at 30 m); lower finds smaller changes on sharp imagery and raises false alarms.",
+    ),
   patchTyping: z
     .enum(["dominant", "per-type"])
     .default("dominant")

@@ -238,7 +238,7 @@ export function buildIssues(patches: readonly JoinedPatch[], ctx: IssueContext):
     const type = changeTypeByCode(patch.value === ANY_CHANGE ? dominantType(patch.types) : patch.value);
     if (!type) continue;
     const rule = ctx.config.rules[type.id];
-    if (geo.areaM2 < rule.minAreaM2) {
+    if (geo.areaM2 < rule.minAreaM2 || patch.pixelCount < ctx.config.minPatchPixels) {
       dropped.push({ reason: "below-min-area", changeType: type.id, areaM2: geo.areaM2 });
       continue;
     }

@@ -207,4 +207,19 @@ describe("patrol detect on the demo scene", () => {
     }
     expect(one.issues.some((f) => f.properties.status === "approved")).toBe(true);
   });
+
+  it("drops patches under the minimum size in pixels (25 px of 4 m) and counts them", () => {
+    const manifest = JSON.parse(readFileSync(path.join(one.dir, "manifest.json"), "utf8")) as {
+      tiles: Array<{ after: { source: string } }>;
+    };
+    const tif = path.join(one.dir, manifest.tiles[0]!.after.source);
+    const info = JSON.parse(execFileSync("gdalinfo", ["-json", tif], { encoding: "utf8" })) as {
+      geoTransform: number[];
+    };
+    const pixelM2 = Math.abs(info.geoTransform[1]! * info.geoTransform[5]!);
+    expect(one.summary.config.minPatchPixels).toBe(25);
+    // Ellipsoidal areas differ from grid areas by the projection's scale (under 0.1% here).
+    for (const issue of one.issues) expect(issue.properties.area_m2).toBeGreaterThan(25 * pixelM2 * 0.999);
+    expect(one.summary.totals.dropped["below-min-area"]).toBeGreaterThan(0);
+  });
 });
