@@ -7,6 +7,7 @@ import { registerDetectCommand } from "./detect.js";
 import { registerRunCommand } from "./run.js";
 import { registerWorkerCommand } from "./worker.js";
 import { registerStatusCommand } from "./status.js";
+import { registerFeedbackCommand } from "./feedback.js";
 
 /** Every subcommand's registration function; add new commands here. */
 export const commands: Array<(program: Command) => void> = [
@@ -18,4 +19,5 @@ export const commands: Array<(program: Command) => void> = [
   registerRunCommand,
   registerWorkerCommand,
   registerStatusCommand,
+  registerFeedbackCommand,
 ];
