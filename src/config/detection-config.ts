@@ -166,9 +166,17 @@ export const detectionConfigSchema = z.strictObject({
         .number()
         .min(0)
         .max(1)
-        .default(0.5)
+        .default(0.8)
         .describe(
-          "Share of a tracked patch that must be observed this month to judge it; below it the patch is carried over unchanged, never resolved (clouds).",
+          "Share of a tracked patch that must be observed this month to judge it; below it the patch is carried over unchanged, never resolved. High because the classifier is unreliable next to a cloud edge.",
+        ),
+      cloudBufferPx: z
+        .int()
+        .min(0)
+        .max(512)
+        .default(16)
+        .describe(
+          "Observed pixels within this many pixels of an unobserved one (cloud, nodata) do not count when judging a tracked patch: the classifier misjudges them (on the demo up to ~16 px from a cloud); larger carries more patches over.",
         ),
       stillAlteredShare: z
         .number()

@@ -199,7 +199,11 @@ export function generateDemoSeries(options: DemoSeriesOptions = {}): DemoSeries 
     for (let y = r.y0; y < r.y1; y++) for (let x = r.x0; x < r.x1; x++) n += mask[y * size + x]!;
     return n / ((r.x1 - r.x0) * (r.y1 - r.y0));
   };
-  const revert = setA.find((c) => c !== cloudA && cloudShare(c.rect, mask3) === 0 && c.type !== "construction");
+  // Revert a whole-parcel change outside the clouds (turf first: the shipped model sees it best).
+  const revertable = setA.filter((c) => c !== cloudA && cloudShare(c.rect, mask3) === 0);
+  const revert = (["turf", "orchard", "pond", "trees"] as const)
+    .map((t) => revertable.find((c) => c.type === t))
+    .find((c) => c !== undefined);
   if (revert) {
     revert.reverted = 3;
     const r = revert.rect;

@@ -35,6 +35,7 @@ export interface HistoryConfig {
   readonly history: {
     readonly matchMinOverlap: number;
     readonly minObservedShare: number;
+    readonly cloudBufferPx: number;
     readonly stillAlteredShare: number;
     readonly keepResolvedDays: number;
   };

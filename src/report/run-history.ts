@@ -12,6 +12,7 @@ import type { Logger } from "../core/logger.js";
 import { mapToPixel, windowAffine, type PixelWindow } from "../core/raster-types.js";
 import { insideOutput } from "../config/manifest.js";
 import type { RunInputs } from "../detect/run-inputs.js";
+import { erode } from "../detect/morphology.js";
 import { windowDir } from "../detect/window-stage.js";
 import {
   advanceSeries,
@@ -73,8 +74,9 @@ function pixelWindowOf(run: RunInputs, f: IssueFeature): PixelWindow {
 
 /**
  * This month's pixels under a tracked patch: its pixels are those whose centre it covers on the
- * run's grid; observed = band 3 of change.tif, altered = a change code (band 0) or a baseline
- * mismatch (band 2).
+ * run's grid; observed = band 3 of change.tif (observed on both dates) and no unobserved pixel
+ * within `history.cloudBufferPx` (the classifier misjudges pixels next to
+ * filled-in clouds); altered = a change code (band 0) or a baseline mismatch (band 2).
  */
 async function observe(
   run: RunInputs,
@@ -87,6 +89,7 @@ async function observe(
   const width = w.x1 - w.x0;
   const height = w.y1 - w.y0;
   if (!mosaic || width <= 0 || height <= 0) return { observedShare: 0, alteredShare: 0 };
+  const b = run.config.history.cloudBufferPx;
   const inside = rasterizeLayer(
     {
       source: `tracked patch ${f.properties.id}`,
@@ -97,22 +100,30 @@ async function observe(
     { affine: windowAffine(run.after.affine, w), width, height, crs: run.after.crs },
     { burn: 1 },
   );
+  // Read the patch's window plus the buffer, so pixels near a cloud outside the patch count.
+  const bw = width + 2 * b;
+  const bh = height + 2 * b;
   const block = await readMosaicWindow(
     mosaic,
-    { x0: w.x0 - dx, y0: w.y0 - dy, x1: w.x1 - dx, y1: w.y1 - dy },
+    { x0: w.x0 - b - dx, y0: w.y0 - b - dy, x1: w.x1 + b - dx, y1: w.y1 + b - dy },
     { bands: [0, 2, 3] },
   );
-  const [change, mismatch, observed] = block.bands;
+  const [change, mismatch, observedBand] = block.bands;
+  const seenMask = new Uint8Array(bw * bh);
+  for (let i = 0; i < seenMask.length; i++) seenMask[i] = block.observed[i]! && observedBand![i] ? 1 : 0;
+  const trusted = erode(seenMask, bw, bh, b);
   let n = 0;
   let seen = 0;
   let altered = 0;
-  for (let i = 0; i < inside.length; i++) {
-    if (!inside[i]) continue;
-    n++;
-    if (!block.observed[i] || !observed![i]) continue;
-    seen++;
-    if (change![i] || mismatch![i]) altered++;
-  }
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      if (!inside[y * width + x]) continue;
+      n++;
+      const j = (y + b) * bw + x + b;
+      if (!trusted[j]) continue;
+      seen++;
+      if (change![j] || mismatch![j]) altered++;
+    }
   return { observedShare: n > 0 ? seen / n : 0, alteredShare: seen > 0 ? altered / seen : 0 };
 }
 
