@@ -84,7 +84,11 @@ function monthDate(k: number, day: number): string {
  * A blob-shaped cloud mask: the union of noisy discs around the given centres (pixel coordinates),
  * each of radius `r` pixels. Deterministic.
  */
-function cloudMask(size: number, centres: ReadonlyArray<{ x: number; y: number; r: number }>, rng: SeededRandom): Uint8Array {
+function cloudMask(
+  size: number,
+  centres: ReadonlyArray<{ x: number; y: number; r: number }>,
+  rng: SeededRandom,
+): Uint8Array {
   const noise = smoothNoise(size, size, Math.max(4, size / 40), rng);
   const mask = new Uint8Array(size * size);
   for (const c of centres) {
@@ -145,7 +149,12 @@ export function generateDemoSeries(options: DemoSeriesOptions = {}): DemoSeries 
         !inStrip(p.rect),
     );
   /** Injects a change of `type` in a free parcel picked by `local`; returns its rectangle. */
-  const inject = (map: Int32Array, type: DemoChangeType, local: SeededRandom, pool: Parcel[]): PixelRect | null => {
+  const inject = (
+    map: Int32Array,
+    type: DemoChangeType,
+    local: SeededRandom,
+    pool: Parcel[],
+  ): PixelRect | null => {
     if (pool.length === 0) return null;
     const parcel = local.pick(pool);
     used.add(parcel);
@@ -165,7 +174,8 @@ export function generateDemoSeries(options: DemoSeriesOptions = {}): DemoSeries 
   const map2 = Int32Array.from(world.afterMap);
   (["construction", "pond", "trees"] as const).forEach((type, k) => {
     const rect = inject(map2, type, rng.fork(200 + k), freeParcels());
-    if (rect) injected.push({ id: `change-B${k + 1}`, type, rect, approved: false, appeared: 2, reverted: null });
+    if (rect)
+      injected.push({ id: `change-B${k + 1}`, type, rect, approved: false, appeared: 2, reverted: null });
   });
   const abandonPool = freeParcels().filter((p) => p.cls === "dry-cropland" || p.cls === "irrigated");
   const abandoned = abandonPool.length > 0 ? rng.fork(250).pick(abandonPool) : null;
@@ -179,7 +189,15 @@ export function generateDemoSeries(options: DemoSeriesOptions = {}): DemoSeries 
   // Month 3 events: change-C1 (under a cloud), one set-A change reverted, clouds.
   const map3 = Int32Array.from(map2);
   const c1 = inject(map3, "construction", rng.fork(300), freeParcels());
-  if (c1) injected.push({ id: "change-C1", type: "construction", rect: c1, approved: false, appeared: 3, reverted: null });
+  if (c1)
+    injected.push({
+      id: "change-C1",
+      type: "construction",
+      rect: c1,
+      approved: false,
+      appeared: 3,
+      reverted: null,
+    });
   const setA = injected.filter((c) => c.appeared === 1 && !c.approved);
   const centre = (r: PixelRect): { x: number; y: number } => ({ x: (r.x0 + r.x1) / 2, y: (r.y0 + r.y1) / 2 });
   const radius = (r: PixelRect): number => Math.hypot(r.x1 - r.x0, r.y1 - r.y0) / 2 / 0.8 + 4;
@@ -261,7 +279,11 @@ export function generateDemoSeries(options: DemoSeriesOptions = {}): DemoSeries 
       ? [
           {
             type: "Feature",
-            properties: { truth_id: "abandoned-1", DLBM: abandoned.cls === "irrigated" ? "0102" : "0103", from: monthDate(2, 1).slice(0, 7) },
+            properties: {
+              truth_id: "abandoned-1",
+              DLBM: abandoned.cls === "irrigated" ? "0102" : "0103",
+              from: monthDate(2, 1).slice(0, 7),
+            },
             geometry: world.rectPolygon(abandoned.rect),
           },
         ]

@@ -18,13 +18,7 @@
  *   gets its old id (`reopened`).
  */
 import { matchPatches } from "./match.js";
-import type {
-  FeedbackEntry,
-  SeriesFeature,
-  SeriesState,
-  Sighting,
-  TrackedIssue,
-} from "./series-state.js";
+import type { FeedbackEntry, SeriesFeature, SeriesState, Sighting, TrackedIssue } from "./series-state.js";
 import { STATE_VERSION } from "./series-state.js";
 import { OPEN_STATUSES, type IssueStatus } from "./statuses.js";
 import { summariseSeries, type SeriesSummary } from "./summary.js";
@@ -172,7 +166,10 @@ export function advanceSeries<F extends SeriesFeature>(input: AdvanceInput<F>): 
       (c.properties.area_m2 > (p.feedback_area_m2 ?? 0) * (1 + config.feedback.reissueAreaGrowth) ||
         c.properties.change_type !== p.feedback_change_type);
     let status: IssueStatus;
-    let due = { due_prefecture: p.feature.properties.due_prefecture, due_county: p.feature.properties.due_county };
+    let due = {
+      due_prefecture: p.feature.properties.due_prefecture,
+      due_county: p.feature.properties.due_county,
+    };
     let feedback = p.feedback;
     let pastFeedback = p.past_feedback;
     let feedbackArea = p.feedback_area_m2;
@@ -263,4 +260,3 @@ export function advanceSeries<F extends SeriesFeature>(input: AdvanceInput<F>): 
   resolvedNow.sort((a, b) => (a.properties.id < b.properties.id ? -1 : 1));
   return { state, listed, resolved: resolvedNow, summary: summariseSeries(state, listed, config) };
 }
-

@@ -49,7 +49,10 @@ const RESULTS: Record<string, FeedbackResult> = {
 
 /** The result a county wrote, normalised; null when it is not one we know. */
 export function parseFeedbackResult(text: string): FeedbackResult | null {
-  const key = text.trim().toLowerCase().replace(/[\s_]+/g, "-");
+  const key = text
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_]+/g, "-");
   return RESULTS[key] ?? null;
 }
 
@@ -108,7 +111,8 @@ function entryOf(rec: Record_, file: string, row: number): FeedbackEntry {
   const id = field(rec, COLUMNS.id)?.trim();
   if (!id) throw new FeedbackError(file, row, "no issue id");
   const rawResult = field(rec, COLUMNS.result);
-  if (rawResult === undefined || rawResult.trim() === "") throw new FeedbackError(file, row, `issue ${id}: no result`);
+  if (rawResult === undefined || rawResult.trim() === "")
+    throw new FeedbackError(file, row, `issue ${id}: no result`);
   const result = parseFeedbackResult(rawResult);
   if (!result)
     throw new FeedbackError(
@@ -119,7 +123,14 @@ function entryOf(rec: Record_, file: string, row: number): FeedbackEntry {
   const rawDate = field(rec, COLUMNS.date);
   const date = rawDate === undefined ? null : normaliseDate(rawDate);
   if (!date) throw new FeedbackError(file, row, `issue ${id}: date "${rawDate ?? ""}" is not yyyy-mm-dd`);
-  return { id, result, notes: (field(rec, COLUMNS.notes) ?? "").trim(), date, source: path.basename(file), row };
+  return {
+    id,
+    result,
+    notes: (field(rec, COLUMNS.notes) ?? "").trim(),
+    date,
+    source: path.basename(file),
+    row,
+  };
 }
 
 /** Parses a feedback file's text (CSV or GeoJSON by content). `file` names it in errors. */
@@ -168,7 +179,8 @@ export function parseFeedback(text: string, file: string): FeedbackEntry[] {
   const seen = new Map<string, number>();
   for (const e of entries) {
     const before = seen.get(e.id);
-    if (before !== undefined) throw new FeedbackError(file, e.row, `issue ${e.id} already given in row ${before}`);
+    if (before !== undefined)
+      throw new FeedbackError(file, e.row, `issue ${e.id} already given in row ${before}`);
     seen.set(e.id, e.row);
   }
   return entries;
@@ -193,9 +205,14 @@ export async function importFeedback(file: string, runOutDir: string): Promise<F
   try {
     text = await readFile(file, "utf8");
   } catch (cause) {
-    throw new FeedbackError(file, null, `cannot read (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, {
-      cause,
-    });
+    throw new FeedbackError(
+      file,
+      null,
+      `cannot read (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`,
+      {
+        cause,
+      },
+    );
   }
   const entries = parseFeedback(text, file);
   const state = await readSeriesState(runOutDir);

@@ -94,7 +94,11 @@ export function matchPatches(
   candidates.sort(
     (a, b) =>
       b.share - a.share ||
-      (trackedIds[a.tracked]! < trackedIds[b.tracked]! ? -1 : trackedIds[a.tracked]! > trackedIds[b.tracked]! ? 1 : 0) ||
+      (trackedIds[a.tracked]! < trackedIds[b.tracked]!
+        ? -1
+        : trackedIds[a.tracked]! > trackedIds[b.tracked]!
+          ? 1
+          : 0) ||
       a.current - b.current,
   );
   const usedC = new Set<number>();
@@ -107,6 +111,7 @@ export function matchPatches(
     usedT.add(m.tracked);
     matches.push(m);
   }
-  for (const m of candidates) if (!usedT.has(m.tracked) && !mergedInto.has(m.tracked)) mergedInto.set(m.tracked, m.current);
+  for (const m of candidates)
+    if (!usedT.has(m.tracked) && !mergedInto.has(m.tracked)) mergedInto.set(m.tracked, m.current);
   return { matches, mergedInto };
 }

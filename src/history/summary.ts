@@ -91,7 +91,9 @@ export function summariseSeries<F extends SeriesFeature>(
     }
     const results = [
       ...t.past_feedback.map((fb) => [fb, t.feature.properties.change_type] as const),
-      ...(t.feedback ? [[t.feedback, t.feedback_change_type ?? t.feature.properties.change_type] as const] : []),
+      ...(t.feedback
+        ? [[t.feedback, t.feedback_change_type ?? t.feature.properties.change_type] as const]
+        : []),
     ];
     for (const [fb, type] of results) {
       const p = (feedback[type] ??= {
@@ -112,7 +114,9 @@ export function summariseSeries<F extends SeriesFeature>(
     p.precision = ratio(p.illegal + p.legal, p.total);
     p.illegalShare = ratio(p.illegal, p.total);
   }
-  overdue.sort((a, b) => (a.due_county < b.due_county ? -1 : a.due_county > b.due_county ? 1 : a.id < b.id ? -1 : 1));
+  overdue.sort((a, b) =>
+    a.due_county < b.due_county ? -1 : a.due_county > b.due_county ? 1 : a.id < b.id ? -1 : 1,
+  );
   const sortedFeedback = Object.fromEntries(Object.entries(feedback).sort(([a], [b]) => (a < b ? -1 : 1)));
   return {
     previousRunId: state.previousRunId,
@@ -120,7 +124,9 @@ export function summariseSeries<F extends SeriesFeature>(
     bySighting,
     listedByTier,
     heldBelowTier: held,
-    resolved: state.issues.filter((t) => t.status === "resolved" && t.resolved_run === state.runId).map((t) => t.id),
+    resolved: state.issues
+      .filter((t) => t.status === "resolved" && t.resolved_run === state.runId)
+      .map((t) => t.id),
     feedback: sortedFeedback,
     overdue,
   };

@@ -94,7 +94,9 @@ async function observe(
     {
       source: `tracked patch ${f.properties.id}`,
       crs: "EPSG:4326",
-      features: [{ index: 0, geometry: f.geometry, properties: {}, extent: { minX: 0, minY: 0, maxX: 0, maxY: 0 } }],
+      features: [
+        { index: 0, geometry: f.geometry, properties: {}, extent: { minX: 0, minY: 0, maxX: 0, maxY: 0 } },
+      ],
       extent: null,
     },
     { affine: windowAffine(run.after.affine, w), width, height, crs: run.after.crs },

@@ -90,10 +90,16 @@ const seen = (share = 1, altered = 0): Observation => ({ observedShare: share, a
 describe("overlapShare", () => {
   it("is the intersection over the smaller patch", () => {
     // 10×10 and 10×10 shifted by 4: the intersection is 6×10 of 10×10.
-    expect(overlapShare(patch("a", "pond", 0, 0, 10, "2026-10-16"), patch("b", "pond", 4, 0, 10, "2026-10-16"))).toBeCloseTo(0.6, 2);
+    expect(
+      overlapShare(patch("a", "pond", 0, 0, 10, "2026-10-16"), patch("b", "pond", 4, 0, 10, "2026-10-16")),
+    ).toBeCloseTo(0.6, 2);
     // A 4×4 square inside a 20×20 one: all of the smaller one.
-    expect(overlapShare(patch("a", "pond", 0, 0, 20, "2026-10-16"), patch("b", "pond", 5, 5, 4, "2026-10-16"))).toBeCloseTo(1, 3);
-    expect(overlapShare(patch("a", "pond", 0, 0, 10, "2026-10-16"), patch("b", "pond", 30, 0, 10, "2026-10-16"))).toBe(0);
+    expect(
+      overlapShare(patch("a", "pond", 0, 0, 20, "2026-10-16"), patch("b", "pond", 5, 5, 4, "2026-10-16")),
+    ).toBeCloseTo(1, 3);
+    expect(
+      overlapShare(patch("a", "pond", 0, 0, 10, "2026-10-16"), patch("b", "pond", 30, 0, 10, "2026-10-16")),
+    ).toBe(0);
   });
 });
 
@@ -111,7 +117,11 @@ describe("tierOf", () => {
 
 describe("advanceSeries", () => {
   it("keeps id and first_seen for a patch seen again (shifted, grown, or orchard→trees), and climbs tiers", () => {
-    const m1 = month("2026-10", [patch("A", "construction", 0, 0, 10, "2026-10-16"), patch("B", "orchard", 50, 0, 10, "2026-10-16")], null);
+    const m1 = month(
+      "2026-10",
+      [patch("A", "construction", 0, 0, 10, "2026-10-16"), patch("B", "orchard", 50, 0, 10, "2026-10-16")],
+      null,
+    );
     expect(m1.listed.map((f) => [f.properties.id, f.properties.status, f.properties.tier])).toEqual([
       ["A", "new", "first"],
       ["B", "new", "first"],
@@ -122,7 +132,14 @@ describe("advanceSeries", () => {
       [patch("A2", "construction", 3, 0, 12, "2026-11-16"), patch("B2", "trees", 50, 1, 10, "2026-11-16")],
       m1.state,
     );
-    expect(m2.listed.map((f) => [f.properties.id, f.properties.status, f.properties.tier, f.properties.first_seen])).toEqual([
+    expect(
+      m2.listed.map((f) => [
+        f.properties.id,
+        f.properties.status,
+        f.properties.tier,
+        f.properties.first_seen,
+      ]),
+    ).toEqual([
       ["A", "persisting", "provisional", "2026-10-16"],
       ["B", "persisting", "provisional", "2026-10-16"],
     ]);
@@ -165,7 +182,12 @@ describe("advanceSeries", () => {
       ]),
     });
     const a = m2.state.issues.find((t) => t.id === "A")!;
-    expect([a.status, a.tier, a.sighting, a.detections]).toEqual(["persisting", "first", "unobserved", ["2026-10-16"]]);
+    expect([a.status, a.tier, a.sighting, a.detections]).toEqual([
+      "persisting",
+      "first",
+      "unobserved",
+      ["2026-10-16"],
+    ]);
     expect(a.feature.geometry).toEqual(m1.state.issues[0]!.feature.geometry);
     expect(m2.listed.map((f) => f.properties.id)).toEqual(["A"]);
     expect(m2.resolved.map((f) => f.properties.id)).toEqual(["B"]);
@@ -180,7 +202,11 @@ describe("advanceSeries", () => {
   it("does not re-issue a false positive or legal patch unless it grows beyond reissueAreaGrowth", () => {
     const m1 = month(
       "2026-10",
-      [patch("F", "construction", 0, 0, 10, "2026-10-16"), patch("L", "pond", 40, 0, 10, "2026-10-16"), patch("I", "trees", 80, 0, 10, "2026-10-16")],
+      [
+        patch("F", "construction", 0, 0, 10, "2026-10-16"),
+        patch("L", "pond", 40, 0, 10, "2026-10-16"),
+        patch("I", "trees", 80, 0, 10, "2026-10-16"),
+      ],
       null,
     );
     const fb: FeedbackEntry[] = [
@@ -190,7 +216,11 @@ describe("advanceSeries", () => {
     ];
     const m2 = month(
       "2026-11",
-      [patch("F2", "construction", 0, 0, 11, "2026-11-16"), patch("L2", "pond", 40, 0, 10, "2026-11-16"), patch("I2", "trees", 80, 0, 10, "2026-11-16")],
+      [
+        patch("F2", "construction", 0, 0, 11, "2026-11-16"),
+        patch("L2", "pond", 40, 0, 10, "2026-11-16"),
+        patch("I2", "trees", 80, 0, 10, "2026-11-16"),
+      ],
       m1.state,
       { feedback: fb },
     );
@@ -207,21 +237,37 @@ describe("advanceSeries", () => {
       trees: { illegal: 1, legal: 0, falsePositive: 0, total: 1, precision: 1, illegalShare: 1 },
     });
     // Month 3: F has grown to 13×13 = 169% of its checked 100: reopened with a new deadline.
-    const m3 = month("2026-12", [patch("F3", "construction", 0, 0, 13, "2026-12-16"), patch("L3", "pond", 40, 0, 10, "2026-12-16")], m2.state, {
-      observations: new Map([["I", seen(1, 1)]]),
-    });
+    const m3 = month(
+      "2026-12",
+      [patch("F3", "construction", 0, 0, 13, "2026-12-16"), patch("L3", "pond", 40, 0, 10, "2026-12-16")],
+      m2.state,
+      {
+        observations: new Map([["I", seen(1, 1)]]),
+      },
+    );
     const f = m3.listed.find((x) => x.properties.id === "F")!;
     expect([f.properties.status, f.properties.due_county]).toEqual(["reopened", addDays("2026-12-16", 14)]);
     expect(m3.listed.some((x) => x.properties.id === "L")).toBe(false);
   });
 
   it("lists issues past their county deadline without a result as overdue", () => {
-    const m1 = month("2026-10", [patch("A", "construction", 0, 0, 10, "2026-10-01"), patch("B", "pond", 40, 0, 10, "2026-10-01")], null);
+    const m1 = month(
+      "2026-10",
+      [patch("A", "construction", 0, 0, 10, "2026-10-01"), patch("B", "pond", 40, 0, 10, "2026-10-01")],
+      null,
+    );
     // due_county is 2026-10-15; the month-2 run date 2026-11-20 is 36 days later. B has a result.
-    const m2 = month("2026-11", [patch("A2", "construction", 0, 0, 10, "2026-11-16"), patch("B2", "pond", 40, 0, 10, "2026-11-16")], m1.state, {
-      feedback: [{ id: "B", result: "illegal", notes: "", date: "2026-10-12", source: "f.csv", row: 1 }],
-    });
-    expect(m2.summary.overdue.map((o) => [o.id, o.due_county, o.days_overdue])).toEqual([["A", "2026-10-15", 36]]);
+    const m2 = month(
+      "2026-11",
+      [patch("A2", "construction", 0, 0, 10, "2026-11-16"), patch("B2", "pond", 40, 0, 10, "2026-11-16")],
+      m1.state,
+      {
+        feedback: [{ id: "B", result: "illegal", notes: "", date: "2026-10-12", source: "f.csv", row: 1 }],
+      },
+    );
+    expect(m2.summary.overdue.map((o) => [o.id, o.due_county, o.days_overdue])).toEqual([
+      ["A", "2026-10-15", 36],
+    ]);
   });
 
   it("holds patches below publishMinTier off the lists but keeps tracking them", () => {

@@ -48,7 +48,10 @@ function listed(k: number): IssueFeature[] {
   for (const pref of readdirSync(root))
     for (const f of readdirSync(path.join(root, pref)))
       if (f.endsWith(".geojson"))
-        out.push(...(JSON.parse(readFileSync(path.join(root, pref, f), "utf8")) as FeatureCollection).features as IssueFeature[]);
+        out.push(
+          ...((JSON.parse(readFileSync(path.join(root, pref, f), "utf8")) as FeatureCollection)
+            .features as IssueFeature[]),
+        );
   return out;
 }
 
@@ -68,7 +71,9 @@ function cloudPixels(f: IssueFeature, k: number): { pixels: number; clouded: num
     {
       source: "issue",
       crs: "EPSG:4326",
-      features: [{ index: 0, geometry: f.geometry, properties: {}, extent: { minX: 0, minY: 0, maxX: 0, maxY: 0 } }],
+      features: [
+        { index: 0, geometry: f.geometry, properties: {}, extent: { minX: 0, minY: 0, maxX: 0, maxY: 0 } },
+      ],
       extent: null,
     },
     { affine: scene.affine, width: scene.width, height: scene.height, crs: scene.crs },
@@ -150,7 +155,8 @@ describe("the demo month sequence through the run history", () => {
     for (let k = 0; k + 1 < MONTHS.length; k++) {
       for (const t of truth(k)) {
         const next = truth(k + 1).find((x) => x.properties.truth_id === t.properties.truth_id)!;
-        if (!next.properties.present || t.properties.cloud_share > 0 || next.properties.cloud_share > 0) continue;
+        if (!next.properties.present || t.properties.cloud_share > 0 || next.properties.cloud_share > 0)
+          continue;
         const a = mainIssue(k, t);
         const b = mainIssue(k + 1, next);
         if (!a || !b) continue;
@@ -166,13 +172,20 @@ describe("the demo month sequence through the run history", () => {
   it("climbs the tiers first → provisional → confirmed as months see a change again", () => {
     let chains = 0;
     for (const t of truth(0)) {
-      if (truth(2).find((x) => x.properties.truth_id === t.properties.truth_id)!.properties.cloud_share > 0) continue;
+      if (truth(2).find((x) => x.properties.truth_id === t.properties.truth_id)!.properties.cloud_share > 0)
+        continue;
       const seen = [0, 1, 2].map((k) =>
-        mainIssue(k, truth(k).find((x) => x.properties.truth_id === t.properties.truth_id)!),
+        mainIssue(
+          k,
+          truth(k).find((x) => x.properties.truth_id === t.properties.truth_id)!,
+        ),
       );
       if (seen.some((s) => s === null) || new Set(seen.map((s) => s!.id)).size !== 1) continue;
       chains++;
-      expect(seen.map((s) => s!.tier), t.properties.truth_id).toEqual(["first", "provisional", "confirmed"]);
+      expect(
+        seen.map((s) => s!.tier),
+        t.properties.truth_id,
+      ).toEqual(["first", "provisional", "confirmed"]);
     }
     expect(chains).toBeGreaterThanOrEqual(1);
   });
@@ -219,9 +232,9 @@ describe("the demo month sequence through the run history", () => {
     const restored = truth(CLOUDY).filter((t) => t.properties.reverted === "2026-12");
     expect(restored.length).toBe(1);
     const state = readState(CLOUDY);
-    const resolvedIds = ((JSON.parse(resolvedLayers[CLOUDY]!) as FeatureCollection).features as IssueFeature[]).map(
-      (f) => f.properties.id,
-    );
+    const resolvedIds = (
+      (JSON.parse(resolvedLayers[CLOUDY]!) as FeatureCollection).features as IssueFeature[]
+    ).map((f) => f.properties.id);
     const on = listed(1).filter((f) => intersectionM2(f, restored[0]!) >= 0.5 * turf.area(f));
     expect(on.length).toBeGreaterThanOrEqual(1);
     for (const f of on) {
@@ -248,7 +261,8 @@ describe("the demo month sequence through the run history", () => {
       }
     }
     // The illegal one stays on the list while it is there, and the results count per type.
-    const expected: Record<string, { illegal: number; legal: number; falsePositive: number; total: number }> = {};
+    const expected: Record<string, { illegal: number; legal: number; falsePositive: number; total: number }> =
+      {};
     for (const [r, id] of Object.entries(feedbackIds)) {
       const e = (expected[feedbackTypes[id]!] ??= { illegal: 0, legal: 0, falsePositive: 0, total: 0 });
       if (r === "illegal") e.illegal++;
@@ -285,7 +299,9 @@ describe("the demo month sequence through the run history", () => {
   it("re-running a month writes the same state bytes", async () => {
     await runDetect(w.manifests[CLOUDY]!, { logger: silentLogger() });
     expect(readFileSync(statePath(CLOUDY), "utf8")).toBe(states[CLOUDY]);
-    expect(readFileSync(path.join(w.outputs[CLOUDY]!, "resolved.geojson"), "utf8")).toBe(resolvedLayers[CLOUDY]);
+    expect(readFileSync(path.join(w.outputs[CLOUDY]!, "resolved.geojson"), "utf8")).toBe(
+      resolvedLayers[CLOUDY],
+    );
   }, 300_000);
 
   it("restarting the series from any month gives the same states", async () => {
@@ -293,7 +309,9 @@ describe("the demo month sequence through the run history", () => {
       for (let k = from; k < MONTHS.length; k++) rmSync(path.join(w.outputs[k]!, "state", "issues.json"));
       for (let k = from; k < MONTHS.length; k++) {
         await rerunJoin(k);
-        expect(readFileSync(statePath(k), "utf8"), `restart from ${MONTHS[from]}: ${MONTHS[k]}`).toBe(states[k]);
+        expect(readFileSync(statePath(k), "utf8"), `restart from ${MONTHS[from]}: ${MONTHS[k]}`).toBe(
+          states[k],
+        );
       }
     }
   }, 600_000);

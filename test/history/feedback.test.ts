@@ -95,7 +95,13 @@ describe("parseFeedback", () => {
   it("reads a GeoJSON FeatureCollection", () => {
     const gj = JSON.stringify({
       type: "FeatureCollection",
-      features: [{ type: "Feature", geometry: null, properties: { id: "150121-aaa", result: "illegal", date: "2026-10-28", notes: "x" } }],
+      features: [
+        {
+          type: "Feature",
+          geometry: null,
+          properties: { id: "150121-aaa", result: "illegal", date: "2026-10-28", notes: "x" },
+        },
+      ],
     });
     expect(parseFeedback(gj, "f.geojson")).toEqual([
       { id: "150121-aaa", result: "illegal", notes: "x", date: "2026-10-28", source: "f.geojson", row: 1 },
@@ -126,19 +132,27 @@ describe("parseFeedback", () => {
 
 describe("importFeedback", () => {
   it("stores results in state/feedback.json, a later import replacing the same id", async () => {
-    const f1 = write("one.csv", "id,result,date\n150121-aaa,illegal,2026-10-28\n150121-bbb,legal,2026-10-28\n");
+    const f1 = write(
+      "one.csv",
+      "id,result,date\n150121-aaa,illegal,2026-10-28\n150121-bbb,legal,2026-10-28\n",
+    );
     expect(await importFeedback(f1, runDir)).toEqual({ imported: 2, replaced: [], total: 2 });
     const f2 = write("two.csv", "id,result,date\n150121-aaa,false positive,2026-11-01\n");
     expect(await importFeedback(f2, runDir)).toEqual({ imported: 1, replaced: ["150121-aaa"], total: 2 });
     const stored = JSON.parse(readFileSync(path.join(runDir, "state/feedback.json"), "utf8"));
-    expect(stored.entries.map((e: { id: string; result: string; source: string }) => [e.id, e.result, e.source])).toEqual([
+    expect(
+      stored.entries.map((e: { id: string; result: string; source: string }) => [e.id, e.result, e.source]),
+    ).toEqual([
       ["150121-aaa", "false-positive", "two.csv"],
       ["150121-bbb", "legal", "one.csv"],
     ]);
   });
 
   it("refuses an unknown id, naming the row, and writes nothing", async () => {
-    const f = write("bad.csv", "id,result,date\n150121-aaa,illegal,2026-10-28\n150121-zzz,illegal,2026-10-28\n");
+    const f = write(
+      "bad.csv",
+      "id,result,date\n150121-aaa,illegal,2026-10-28\n150121-zzz,illegal,2026-10-28\n",
+    );
     const err = await importFeedback(f, runDir).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(FeedbackError);
     expect((err as FeedbackError).row).toBe(2);

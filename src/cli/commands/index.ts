@@ -8,6 +8,7 @@ import { registerRunCommand } from "./run.js";
 import { registerWorkerCommand } from "./worker.js";
 import { registerStatusCommand } from "./status.js";
 import { registerFeedbackCommand } from "./feedback.js";
+import { registerDemoSeriesCommand } from "./demo-series.js";
 
 /** Every subcommand's registration function; add new commands here. */
 export const commands: Array<(program: Command) => void> = [
@@ -20,4 +21,5 @@ export const commands: Array<(program: Command) => void> = [
   registerWorkerCommand,
   registerStatusCommand,
   registerFeedbackCommand,
+  registerDemoSeriesCommand,
 ];
