@@ -52,6 +52,22 @@ export function previousRunDir(run: RunInputs): string | null {
   return dir;
 }
 
+/**
+ * Reads and checks the previous run's state (exists, is of an earlier month); null for the first
+ * month. Cheap: callers run it before the windows so a broken series fails at once.
+ */
+export async function readPreviousState(run: RunInputs): Promise<SeriesState<IssueFeature> | null> {
+  const prevDir = previousRunDir(run);
+  if (!prevDir) return null;
+  const previous = await readSeriesState<IssueFeature>(prevDir);
+  if (previous.month >= run.manifest.month)
+    throw new SeriesStateError(
+      path.join(prevDir, "state"),
+      `previous run ${previous.runId} is of month ${previous.month}, not before ${run.manifest.month}`,
+    );
+  return previous;
+}
+
 /** Pixel window (on the run grid) covering a lon/lat geometry, clipped to nothing if outside. */
 function pixelWindowOf(run: RunInputs, f: IssueFeature): PixelWindow {
   const t = coordinateTransform("EPSG:4326", run.after.crs);
@@ -141,16 +157,10 @@ export async function runHistoryStage(
   logger: Logger,
 ): Promise<HistoryStageResult> {
   const prevDir = previousRunDir(run);
-  let previous: SeriesState<IssueFeature> | null = null;
+  const previous = await readPreviousState(run);
   let feedback: Awaited<ReturnType<typeof readFeedbackFile>>["entries"] = [];
   const observations = new Map<string, Observation>();
-  if (prevDir) {
-    previous = await readSeriesState<IssueFeature>(prevDir);
-    if (previous.month >= run.manifest.month)
-      throw new SeriesStateError(
-        path.join(prevDir, "state"),
-        `previous run ${previous.runId} is of month ${previous.month}, not before ${run.manifest.month}`,
-      );
+  if (prevDir && previous) {
     feedback = (await readFeedbackFile(prevDir, previous.runId)).entries;
     const open: TrackedIssue<IssueFeature>[] = previous.issues.filter((t) => OPEN_STATUSES.has(t.status));
     if (open.length > 0) {

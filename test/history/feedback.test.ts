@@ -1,13 +1,17 @@
 /**
  * Feedback import: CSV with BOM and Chinese or English headers, GeoJSON, and the typed errors
- * for unknown ids, bad results and malformed files (naming file and row).
+ * for unknown ids, bad results and malformed files (naming file and row); a broken previousRun.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
+import { silentLogger } from "../../src/core/logger.js";
+import { writeDemoScene } from "../../src/demo/write-scene.js";
+import { runDetect } from "../../src/report/run-detect.js";
 import {
   FeedbackError,
+  SeriesStateError,
   importFeedback,
   parseFeedback,
   writeSeriesState,
@@ -159,4 +163,22 @@ describe("importFeedback", () => {
     expect((err as FeedbackError).message).toContain("150121-zzz is not in run demo-2026-10");
     expect(() => readFileSync(path.join(runDir, "state/feedback.json"))).toThrow();
   });
+});
+
+describe("previousRun", () => {
+  it("fails at once, naming the folder, when the previous run has no state or is not earlier", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "previous-run-"));
+    const { manifestPath } = await writeDemoScene(dir, { size: 256 });
+    const manifest = JSON.parse(readFileSync(manifestPath, "utf8"));
+    writeFileSync(manifestPath, JSON.stringify({ ...manifest, previousRun: "runs/none" }));
+    const missing = await runDetect(manifestPath, { logger: silentLogger() }).catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(SeriesStateError);
+    expect((missing as Error).message).toContain(path.join(dir, "runs", "none", "state", "issues.json"));
+    // A previous run of the same month is refused too.
+    await writeSeriesState(path.join(dir, "runs", "same"), { ...stateWith([]), month: "2026-10" });
+    writeFileSync(manifestPath, JSON.stringify({ ...manifest, previousRun: "runs/same" }));
+    const same = await runDetect(manifestPath, { logger: silentLogger() }).catch((e: unknown) => e);
+    expect(same).toBeInstanceOf(SeriesStateError);
+    expect((same as Error).message).toContain("is of month 2026-10, not before 2026-10");
+  }, 60_000);
 });
