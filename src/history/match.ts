@@ -5,7 +5,8 @@
  * ({@link CHANGE_FAMILIES}: a model that calls the same planting "orchard" one month and "trees"
  * the next still tracks it) and their intersection covers at least `minOverlap` of the smaller of
  * the two (so a patch that grows or shrinks keeps its id). Pairs are assigned one to one, best
- * share first (ties: tracked id, then patch id), so the result does not depend on input order.
+ * share first (ties: larger intersection, then tracked id, then patch order), so the result does
+ * not depend on input order.
  * When a patch splits, the part overlapping most keeps the id; when patches merge, the merged
  * patch keeps the id of its best match and the others are marked merged into it.
  */
@@ -49,12 +50,18 @@ export function overlapShare(a: Area, b: Area): number {
 }
 
 function sharePrepared(a: Prepared, b: Prepared): number {
+  return overlapPrepared(a, b).share;
+}
+
+/** Intersection area (m²) and its share of the smaller patch. */
+function overlapPrepared(a: Prepared, b: Prepared): { share: number; areaM2: number } {
   if (a.bbox[0] > b.bbox[2] || b.bbox[0] > a.bbox[2] || a.bbox[1] > b.bbox[3] || b.bbox[1] > a.bbox[3])
-    return 0;
+    return { share: 0, areaM2: 0 };
   const smaller = Math.min(a.area, b.area);
-  if (smaller <= 0) return 0;
+  if (smaller <= 0) return { share: 0, areaM2: 0 };
   const inter = turf.intersect(turf.featureCollection([a.feature, b.feature]));
-  return inter ? Math.min(1, turf.area(inter) / smaller) : 0;
+  const areaM2 = inter ? turf.area(inter) : 0;
+  return { share: Math.min(1, areaM2 / smaller), areaM2 };
 }
 
 export interface PatchMatch {
@@ -63,6 +70,8 @@ export interface PatchMatch {
   /** Index into `tracked`. */
   readonly tracked: number;
   readonly share: number;
+  /** Intersection area, m² (breaks ties of `share`: a patch split in parts fully inside keeps the id on the largest). */
+  readonly areaM2: number;
 }
 
 export interface MatchResult {
@@ -87,13 +96,14 @@ export function matchPatches(
   pc.forEach((c, i) =>
     pt.forEach((t, j) => {
       if (c.family !== t.family) return;
-      const share = sharePrepared(c, t);
-      if (share >= minOverlap && share > 0) candidates.push({ current: i, tracked: j, share });
+      const { share, areaM2 } = overlapPrepared(c, t);
+      if (share >= minOverlap && share > 0) candidates.push({ current: i, tracked: j, share, areaM2 });
     }),
   );
   candidates.sort(
     (a, b) =>
       b.share - a.share ||
+      b.areaM2 - a.areaM2 ||
       (trackedIds[a.tracked]! < trackedIds[b.tracked]!
         ? -1
         : trackedIds[a.tracked]! > trackedIds[b.tracked]!

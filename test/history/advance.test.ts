@@ -169,6 +169,33 @@ describe("advanceSeries", () => {
     ]);
   });
 
+  it("on a split keeps the id on the part overlapping most; on a merge marks the other patch merged", () => {
+    const m1 = month(
+      "2026-10",
+      [
+        patch("A", "construction", 0, 0, 10, "2026-10-16"),
+        patch("B", "construction", 11, 0, 10, "2026-10-16"),
+      ],
+      null,
+    );
+    // One patch now covers both A and B (21×10): it keeps A's id (tie on share 1.0 → lower id), B is merged into it.
+    const merged = month("2026-11", [patch("M", "construction", 0, 0, 21, "2026-11-16")], m1.state);
+    expect(merged.listed.map((f) => f.properties.id)).toEqual(["A"]);
+    const b = merged.state.issues.find((t) => t.id === "B")!;
+    expect([b.status, b.merged_into]).toEqual(["merged", "A"]);
+    // A 10×10 patch splits into a 3×3 and a 6×6 part, both wholly inside it (share 1.0 each):
+    // the larger part keeps the id, whatever the order; the other is new.
+    const s1 = month("2026-10", [patch("S", "pond", 0, 0, 10, "2026-10-16")], null);
+    const s2 = month(
+      "2026-11",
+      [patch("P1", "pond", 0, 0, 3, "2026-11-16"), patch("P2", "pond", 4, 4, 6, "2026-11-16")],
+      s1.state,
+    );
+    const byId = new Map(s2.listed.map((f) => [f.properties.id, f]));
+    expect(byId.get("S")?.properties.area_m2).toBe(3600);
+    expect(byId.get("P1")?.properties.status).toBe("new");
+  });
+
   it("carries an unobserved patch over unchanged and resolves an observed, restored one", () => {
     const m1 = month(
       "2026-10",
