@@ -1,4 +1,7 @@
-/** `patrol feedback import` from the command line: stores results; bad input exits 1 naming file and row. */
+/**
+ * `patrol feedback import` from the command line: stores results; bad input exits 1 naming file
+ * and row. `patrol issues` filters a run's tracked patches by tier.
+ */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -70,5 +73,10 @@ describe("patrol feedback import", () => {
     const fail = patrol(["feedback", "import", bad, "--run", out]);
     expect(fail.status).toBe(1);
     expect(fail.stderr).toContain(`FeedbackError: ${bad}: row 1: issue 150121-aaa: result "perhaps"`);
+    // patrol issues filters the state by tier: the one patch is at tier "first".
+    const first = patrol(["issues", "--run", out, "--min-tier", "first"]);
+    expect(first.stdout.split("\t").slice(0, 3)).toEqual(["150121-aaa", "new", "first"]);
+    expect(patrol(["issues", "--run", out, "--min-tier", "provisional"]).stdout).toBe("");
+    expect(patrol(["issues", "--run", out, "--min-tier", "sure"]).status).toBe(1);
   }, 60_000);
 });

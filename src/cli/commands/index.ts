@@ -9,6 +9,7 @@ import { registerWorkerCommand } from "./worker.js";
 import { registerStatusCommand } from "./status.js";
 import { registerFeedbackCommand } from "./feedback.js";
 import { registerDemoSeriesCommand } from "./demo-series.js";
+import { registerIssuesCommand } from "./issues.js";
 
 /** Every subcommand's registration function; add new commands here. */
 export const commands: Array<(program: Command) => void> = [
@@ -22,4 +23,5 @@ export const commands: Array<(program: Command) => void> = [
   registerStatusCommand,
   registerFeedbackCommand,
   registerDemoSeriesCommand,
+  registerIssuesCommand,
 ];
