@@ -77,6 +77,5 @@ describe("patrol feedback import", () => {
     const first = patrol(["issues", "--run", out, "--min-tier", "first"]);
     expect(first.stdout.split("\t").slice(0, 3)).toEqual(["150121-aaa", "new", "first"]);
     expect(patrol(["issues", "--run", out, "--min-tier", "provisional"]).stdout).toBe("");
-    expect(patrol(["issues", "--run", out, "--min-tier", "sure"]).status).toBe(1);
-  }, 60_000);
+  }, 240_000);
 });
