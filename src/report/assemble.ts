@@ -28,6 +28,8 @@ import { buildIssues, type DropReason, type IssueFeature, type MismatchFeature }
 import { writeIssueLists, writeMismatchLayer } from "./issue-lists.js";
 import { readWindowPatches } from "./window-job.js";
 import { writeReviewPages } from "../review/index.js";
+import { runHistoryStage } from "./run-history.js";
+import type { SeriesSummary } from "../history/summary.js";
 
 export interface FailedWindow {
   readonly windowId: string;
@@ -79,6 +81,8 @@ export interface RunSummary {
     dropped: Record<DropReason, number>;
   };
   counties: CountySummary[];
+  /** Run history: status moves, tiers, field-result precision, overdue issues. */
+  series: SeriesSummary;
   timings: Record<string, number>;
 }
 
@@ -127,6 +131,7 @@ export interface JoinedRun {
   readonly checksums: Readonly<Record<string, string>>;
   /** Adcodes of the counties with at least one issue, in county-layer order: one county stage each. */
   readonly counties: readonly string[];
+  readonly series: SeriesSummary;
   /** Timings passed in by the caller (windows) plus `joinMs`. */
   readonly timings: Readonly<Record<string, number>>;
 }
@@ -256,7 +261,8 @@ export async function joinStage(
     "outside-counties": 0,
   };
   built.dropped.forEach((d) => dropped[d.reason]++);
-  const withIssues = new Set(built.issues.map((i) => i.properties.county_adcode));
+  const history = await runHistoryStage(run, built.issues, processed, runDate, ctx.logger);
+  const withIssues = new Set(history.listed.map((i) => i.properties.county_adcode));
 
   const result: JoinedRun = {
     runId: run.manifest.runId,
@@ -265,11 +271,12 @@ export async function joinStage(
     failedWindows: failed,
     undetectable: [...undetectable].sort(),
     coverage: Object.fromEntries(coverage),
-    issues: built.issues,
+    issues: history.listed,
     mismatches: built.mismatches,
     dropped,
     checksums: await runChecksums(run, tileChecksums),
     counties: run.counties.features.map((f) => f.properties.adcode).filter((a) => withIssues.has(a)),
+    series: history.series,
     timings: { ...(ctx.timings ?? {}), joinMs: Date.now() - started },
   };
   await writeFileAtomic(insideOutput(run.outDir, JOINED_FILE), JSON.stringify(result) + "\n");
@@ -384,6 +391,7 @@ export async function summaryStage(
       dropped: { ...joined.dropped },
     },
     counties: countySummaries.filter((c) => c.croplandPixels > 0 || c.issues > 0),
+    series: joined.series,
     timings: {
       ...joined.timings,
       ...(ctx.timings ?? {}),

@@ -17,9 +17,11 @@ import type { VectorLayer } from "../ingest/vector-layer.js";
 import type { JoinedPatch } from "../vector/merge-seams.js";
 import { ANY_CHANGE } from "../vector/window-patches.js";
 import { simplifyPixelPolygon } from "../vector/simplify.js";
+import type { IssueStatus } from "../history/statuses.js";
+import type { Tier } from "../history/tiers.js";
 
 export type ConfidenceLevel = "high" | "medium" | "low";
-export type IssueStatus = "new" | "persisting" | "resolved" | "approved";
+export type { IssueStatus };
 
 /** Properties of one issue (one GeoJSON Feature of an issue list). */
 export interface IssueProperties {
@@ -40,6 +42,8 @@ export interface IssueProperties {
   centroid: [number, number];
   first_seen: string;
   status: IssueStatus;
+  /** Confirmation tier: `first` when first seen, climbing as later months see it again. */
+  tier: Tier;
   approvals: string[];
   due_prefecture: string;
   due_county: string;
@@ -280,6 +284,7 @@ export function buildIssues(patches: readonly JoinedPatch[], ctx: IssueContext):
         centroid: geo.centroid,
         first_seen: tile.afterDate,
         status: approved ? "approved" : "new",
+        tier: "first",
         approvals,
         due_prefecture: addDays(ctx.runDate, ctx.config.deadlines.prefectureDays),
         due_county: addDays(ctx.runDate, ctx.config.deadlines.countyDays),

@@ -8,6 +8,9 @@ import { registerRunCommand } from "./run.js";
 import { registerWorkerCommand } from "./worker.js";
 import { registerStatusCommand } from "./status.js";
 import { registerReviewCommand } from "./review.js";
+import { registerFeedbackCommand } from "./feedback.js";
+import { registerDemoSeriesCommand } from "./demo-series.js";
+import { registerIssuesCommand } from "./issues.js";
 
 /** Every subcommand's registration function; add new commands here. */
 export const commands: Array<(program: Command) => void> = [
@@ -20,4 +23,7 @@ export const commands: Array<(program: Command) => void> = [
   registerWorkerCommand,
   registerStatusCommand,
   registerReviewCommand,
+  registerFeedbackCommand,
+  registerDemoSeriesCommand,
+  registerIssuesCommand,
 ];
