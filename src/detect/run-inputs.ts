@@ -3,8 +3,6 @@
  * to the imagery's CRS), the model and the resolved config. A tile that cannot be opened is
  * recorded as failed and left out; the run goes on with the rest.
  */
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import path from "node:path";
 import { Classifier } from "../classify/classifier.js";
 import { DEFAULT_MODEL_DIR } from "../classify/default-model.js";
@@ -69,14 +67,6 @@ export interface RunInputs {
   /** The model's pyramid cell: windows start on its multiples and are read in whole cells. */
   readonly cell: number;
   readonly failedTiles: readonly FailedTile[];
-  /** SHA-256 of every local input file, by manifest-relative path (URLs are not hashed). */
-  readonly checksums: Readonly<Record<string, string>>;
-}
-
-async function sha256(file: string): Promise<string> {
-  const h = createHash("sha256");
-  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
-  return h.digest("hex");
 }
 
 function profileOf(
@@ -250,20 +240,6 @@ export async function openRun(manifestFile: string, options: OpenRunOptions): Pr
   const maxMorphology = Math.max(...Object.values(config.rules).map((r) => 2 * (r.openingPx + r.closingPx)));
   const halo = Math.ceil((featureHalo(spec) + maxMorphology) / cell) * cell;
 
-  const checksums: Record<string, string> = {};
-  const localFiles = [
-    ...manifest.tiles.flatMap((t) => [t.after.source, t.before.source]),
-    manifest.baseline.path,
-    manifest.counties.path,
-    ...manifest.exclusions.map((e) => e.path),
-  ].filter((s) => !/^https?:\/\//i.test(s));
-  for (const f of localFiles) {
-    const failed = failedTiles.some((t) =>
-      manifest.tiles.find((m) => m.id === t.tileId && (m.after.source === f || m.before.source === f)),
-    );
-    if (!failed) checksums[f] = await sha256(path.resolve(baseDir, f));
-  }
-
   return {
     manifest,
     manifestFile,
@@ -283,7 +259,6 @@ export async function openRun(manifestFile: string, options: OpenRunOptions): Pr
     halo,
     cell,
     failedTiles,
-    checksums,
   };
 }
 

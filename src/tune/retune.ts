@@ -126,7 +126,7 @@ export async function retuneIssues(
       };
       codes[k]!.set(id, rasters.changeCode);
       patches[k]!.push(
-        ...patchesOfWindow(rasters, config.connectivity, { changesOnly: true }).patches.filter(
+        ...patchesOfWindow(rasters, config.connectivity, config.patchTyping, { changesOnly: true }).patches.filter(
           (p) => p.kind === "change",
         ),
       );

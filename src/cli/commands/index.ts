@@ -9,6 +9,10 @@ import { registerWorkerCommand } from "./worker.js";
 import { registerStatusCommand } from "./status.js";
 import { registerEvaluateCommand } from "./evaluate.js";
 import { registerTuneCommand } from "./tune.js";
+import { registerReviewCommand } from "./review.js";
+import { registerFeedbackCommand } from "./feedback.js";
+import { registerDemoSeriesCommand } from "./demo-series.js";
+import { registerIssuesCommand } from "./issues.js";
 
 /** Every subcommand's registration function; add new commands here. */
 export const commands: Array<(program: Command) => void> = [
@@ -22,4 +26,8 @@ export const commands: Array<(program: Command) => void> = [
   registerStatusCommand,
   registerEvaluateCommand,
   registerTuneCommand,
+  registerReviewCommand,
+  registerFeedbackCommand,
+  registerDemoSeriesCommand,
+  registerIssuesCommand,
 ];
