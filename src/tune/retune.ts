@@ -126,9 +126,9 @@ export async function retuneIssues(
       };
       codes[k]!.set(id, rasters.changeCode);
       patches[k]!.push(
-        ...patchesOfWindow(rasters, config.connectivity, config.patchTyping, { changesOnly: true }).patches.filter(
-          (p) => p.kind === "change",
-        ),
+        ...patchesOfWindow(rasters, config.connectivity, config.patchTyping, {
+          changesOnly: true,
+        }).patches.filter((p) => p.kind === "change"),
       );
     });
   }
