@@ -5,7 +5,7 @@
  * - queue/empty-job-overhead: a run-shaped flow of N empty window jobs under one parent, taken
  *   by one in-process worker one job at a time; wall time from submit to the parent's
  *   completion per job — what the queue adds to every window.
- * - queue/workers-1-vs-2: the demo scene (512×512, 16 windows of 128) run through `patrol
+ * - queue/workers-1-vs-2: the demo scene (3072×3072, 36 windows of 512) run through `patrol
  *   worker` processes, first one and then two; the speed-up is the ratio of wall times from
  *   submit to summary. On a machine with 2 cores shared with other work it cannot reach 2.
  */
@@ -28,6 +28,7 @@ import { spreadOf, type BenchContext, type BenchModule, type StageResult } from 
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const DEMO = "queue-demo";
+const SIZE = 3072;
 
 function deployment(name: string): QueueConfig {
   return {
@@ -124,9 +125,9 @@ async function queuedDemo(ctx: BenchContext, workers: number, run: number): Prom
 
 export const benchmarks: BenchModule = {
   async prepare(ctx: BenchContext) {
-    // 2048² at 4 m (8 km square) in 16 windows of 512: window jobs dominate, as in a real run,
-    // rather than the per-worker start-up and the serial assembly.
-    await writeDemoScene(path.join(ctx.tmpDir, DEMO), { size: 2048, windowSize: 512, tilesPerSide: 2 });
+    // 3072² at 4 m (12 km square, ~150 km² of a county) in 36 windows of 512: window jobs
+    // dominate, as in a real run, rather than the per-worker start-up and the serial assembly.
+    await writeDemoScene(path.join(ctx.tmpDir, DEMO), { size: SIZE, windowSize: 512, tilesPerSide: 3 });
   },
   stages: [
     {
@@ -149,7 +150,7 @@ export const benchmarks: BenchModule = {
     },
     {
       name: "queue/workers-1-vs-2",
-      description: "demo scene 2048×2048, 16 windows of 512, on 1 then 2 `patrol worker` processes",
+      description: `demo scene ${SIZE}×${SIZE}, ${(SIZE / 512) ** 2} windows of 512, on 1 then 2 \`patrol worker\` processes`,
       async run(ctx: BenchContext): Promise<StageResult> {
         const repeats = ctx.quick ? 1 : 2;
         const one: number[] = [];

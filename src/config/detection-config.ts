@@ -283,6 +283,19 @@ export const detectionConfigSchema = z.strictObject({
     .strictObject(ruleSchemas)
     .prefault({})
     .describe("Per change type: probability threshold, minimum area, morphology."),
+  minPatchPixels: z
+    .int()
+    .min(1)
+    .default(25)
+    .describe(
+      "Smallest patch reported, in image pixels, whatever minAreaM2 says: below about 5×5 pixels a per-pixel classifier's patches are mostly noise (25 px is 400 m² at 4 m, 2500 m² at 10 m, 2.25 ha at 30 m); lower finds smaller changes on sharp imagery and raises false alarms.",
+    ),
+  patchTyping: z
+    .enum(["dominant", "per-type"])
+    .default("dominant")
+    .describe(
+      "dominant: one patch per connected changed area, typed by the change type covering most of it (one 图斑 for one field visit); per-type: a patch per change type, so a mixed area becomes several adjacent patches.",
+    ),
   connectivity: z
     .union([z.literal(4), z.literal(8)])
     .default(4)
@@ -357,11 +370,119 @@ export const detectionConfigSchema = z.strictObject({
   abandonment: abandonmentSchema.describe(
     "Abandonment from the per-pixel season history (needs previousRun for more than one month).",
   ),
+  history: z
+    .strictObject({
+      matchMinOverlap: z
+        .number()
+        .gt(0)
+        .max(1)
+        .default(0.3)
+        .describe(
+          "Share of the smaller patch a tracked patch of the same change family must overlap to keep its id; lower links neighbours, higher gives a drifting outline a new id.",
+        ),
+      minObservedShare: z
+        .number()
+        .min(0)
+        .max(1)
+        .default(0.8)
+        .describe(
+          "Share of a tracked patch that must be observed this month to judge it; below it the patch is carried over unchanged, never resolved. High because the classifier is unreliable next to a cloud edge.",
+        ),
+      cloudBufferPx: z
+        .int()
+        .min(0)
+        .max(512)
+        .default(16)
+        .describe(
+          "Observed pixels within this many pixels of an unobserved one (cloud, nodata) do not count when judging a tracked patch: the classifier misjudges them (on the demo up to ~16 px from a cloud); larger carries more patches over.",
+        ),
+      stillAlteredShare: z
+        .number()
+        .min(0)
+        .max(1)
+        .default(0.3)
+        .describe(
+          "Share of a tracked patch's observed pixels still changed or not cropland that keeps it open when no patch matched; lower resolves fewer, higher resolves shrinking patches.",
+        ),
+      keepResolvedDays: z
+        .int()
+        .min(0)
+        .default(365)
+        .describe(
+          "Days a resolved patch stays in the state so a patch that comes back gets its old id; longer grows the state.",
+        ),
+    })
+    .prefault({}),
+  tiers: z
+    .strictObject({
+      windowDays: z
+        .int()
+        .min(1)
+        .default(100)
+        .describe(
+          "Confirmation window: detections within this many days of the latest count; 100 spans three monthly looks with acquisition-date slack, longer confirms flickering patches.",
+        ),
+      provisionalDetections: z
+        .int()
+        .min(1)
+        .default(2)
+        .describe(
+          "Detections (months seen changed) within the window for tier 'provisional'; 1 would skip 'first'.",
+        ),
+      confirmedDetections: z
+        .int()
+        .min(1)
+        .default(3)
+        .describe(
+          "Detections within the window for tier 'confirmed'; more means fewer false confirmations and a slower list.",
+        ),
+      publishMinTier: z
+        .enum(["first", "provisional", "confirmed"])
+        .default("first")
+        .describe(
+          "Lowest tier put on the county lists; higher spares field visits to one-month flickers but reports a month or two later.",
+        ),
+    })
+    .prefault({}),
+  feedback: z
+    .strictObject({
+      reissueAreaGrowth: z
+        .number()
+        .min(0)
+        .default(0.5)
+        .describe(
+          "Growth of a patch closed as legal or false positive, as a share of its area when checked, beyond which it is listed again (reopened); lower re-sends more for outline jitter.",
+        ),
+    })
+    .prefault({}),
   chips: z
     .strictObject({
       enabled: z.boolean().default(true).describe("Write before/after image chips per issue."),
       contextM: z.number().min(0).default(40).describe("Context around the patch's bounding box, metres."),
       maxSizePx: z.int().min(64).max(2048).default(384).describe("Longest side of a chip, pixels."),
+    })
+    .prefault({}),
+  review: z
+    .strictObject({
+      enabled: z
+        .boolean()
+        .default(true)
+        .describe(
+          "Write review/<prefecture>/<county>.html per county at the end of a run; costs one overview read of the after image per county.",
+        ),
+      overviewMaxPx: z
+        .int()
+        .min(256)
+        .max(8192)
+        .default(2048)
+        .describe(
+          "Longest side of a county's overview image, pixels; larger keeps small patches visible over a wide county, at a heavier page.",
+        ),
+      overviewContextM: z
+        .number()
+        .min(0)
+        .default(100)
+        .describe("Margin around the county's patches in the overview image, metres."),
     })
     .prefault({}),
 });
@@ -384,6 +505,9 @@ export function parseDetectionConfig(input: unknown, source = "detection config"
       source,
       `abandonment: need seasonStartMonth ≤ decideFromMonth ≤ seasonEndMonth (a season within one calendar year), got ${a.seasonStartMonth}, ${a.decideFromMonth}, ${a.seasonEndMonth}`,
     );
+  }
+  if (result.data.tiers.provisionalDetections > result.data.tiers.confirmedDetections) {
+    throw new ConfigError(source, "tiers.provisionalDetections must not exceed tiers.confirmedDetections");
   }
   return result.data;
 }

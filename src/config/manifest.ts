@@ -51,6 +51,13 @@ export const manifestSchema = z.strictObject({
     .describe("Patrol month."),
   runDate: isoDate.optional().describe("Date the run's deadlines count from; default today (UTC)."),
   output: z.string().min(1).describe("Output folder, relative to the manifest; every worker must see it."),
+  previousRun: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "Output folder of the previous month's run, relative to the manifest; its state/ (tracked issues, per-pixel season history) carries the series on. Absent: the first month of a series.",
+    ),
   model: z.string().optional().describe("Model folder; default the shipped model."),
   profile: z
     .union([z.string(), z.record(z.string(), z.unknown())])
@@ -97,13 +104,6 @@ export const manifestSchema = z.strictObject({
     .enum(["en", "zh"])
     .default("en")
     .describe("Column headers of the issue-list CSV: English field names or Chinese (中文表头)."),
-  previousRun: z
-    .string()
-    .min(1)
-    .optional()
-    .describe(
-      "Output folder of the previous month's run, relative to the manifest; absent for the first month of a series.",
-    ),
   crsDefinitions: z
     .record(z.string(), z.string())
     .default({})

@@ -51,14 +51,15 @@ export interface DemoScene {
 }
 
 /** A half-open pixel rectangle [x0, x1) × [y0, y1). */
-interface PixelRect {
+export interface PixelRect {
   x0: number;
   y0: number;
   x1: number;
   y1: number;
 }
 
-interface Parcel {
+/** One field parcel of the scene (a DLTB polygon). */
+export interface Parcel {
   rect: PixelRect;
   cls: PaintClass;
   region: number;
@@ -79,8 +80,8 @@ const DLBM: Partial<Record<PaintClass, string>> = {
   road: "1003",
   pond: "1104",
 };
-const CROPLAND = new Set<PaintClass>(["paddy", "irrigated", "dry-cropland"]);
-const CHANGE_PAINT: Record<DemoChangeType, PaintClass> = {
+export const CROPLAND = new Set<PaintClass>(["paddy", "irrigated", "dry-cropland"]);
+export const CHANGE_PAINT: Record<DemoChangeType, PaintClass> = {
   construction: "industrial",
   pond: "pond",
   orchard: "orchard",
@@ -88,8 +89,32 @@ const CHANGE_PAINT: Record<DemoChangeType, PaintClass> = {
   turf: "turf",
 };
 
+/**
+ * What the generator knows beyond the scene it returns, so later months can be generated on the
+ * same grid (src/demo/series.ts): the region maps (indices into `regions`) of the previous date
+ * and of the patrol date before painting, the parcels, which parcels already carry a change, and
+ * the strip the satellite did not see.
+ */
+export interface DemoWorld {
+  readonly size: number;
+  readonly regions: PaintRegion[];
+  readonly parcels: readonly Parcel[];
+  readonly used: Set<Parcel>;
+  readonly cover: Int32Array;
+  readonly afterMap: Int32Array;
+  readonly unobserved: (x: number, y: number) => boolean;
+  readonly rectPolygon: (r: PixelRect) => Polygon;
+  /** Pixel rectangles of the injected changes, in `scene.truth` order. */
+  readonly changeRects: readonly PixelRect[];
+}
+
 /** Generates the demo scene. Same options, same scene, byte for byte. */
 export function generateDemoScene(options: DemoSceneOptions = {}): DemoScene {
+  return generateDemoWorld(options).scene;
+}
+
+/** The demo scene and the generator's internals ({@link DemoWorld}). */
+export function generateDemoWorld(options: DemoSceneOptions = {}): { scene: DemoScene; world: DemoWorld } {
   const size = options.size ?? 1024;
   const rng = new SeededRandom(options.seed ?? 20261016);
   const scale = size / 1024;
@@ -222,6 +247,7 @@ export function generateDemoScene(options: DemoSceneOptions = {}): DemoScene {
   const after = Int32Array.from(cover);
   const unobserved = (x: number, y: number): boolean => y < px(500) && x > size - px(150) + y * 0.3;
   const truth: Feature<Polygon>[] = [];
+  const changeRects: PixelRect[] = [];
   const exclusions: Feature<Polygon>[] = [];
   const used = new Set<Parcel>([...(mismatch ? [mismatch] : [])]);
   const seamX = [Math.round(size / 2), Math.round(size / 3), Math.round((2 * size) / 3)];
@@ -284,6 +310,7 @@ export function generateDemoScene(options: DemoSceneOptions = {}): DemoScene {
     for (let y = rect.y0; y < rect.y1; y++) for (let x = rect.x0; x < rect.x1; x++) after[y * size + x] = -1;
     const changeRegion = addRegion(CHANGE_PAINT[type]);
     for (let i = 0; i < after.length; i++) if (after[i] === -1) after[i] = changeRegion;
+    changeRects.push(rect);
     truth.push({
       type: "Feature",
       properties: { truth_id: `change-${k + 1}`, change_type: type, approved: where === "approved" },
@@ -347,7 +374,7 @@ export function generateDemoScene(options: DemoSceneOptions = {}): DemoScene {
     },
   ];
 
-  return {
+  const scene: DemoScene = {
     width: size,
     height: size,
     crs: "EPSG:4546",
@@ -361,4 +388,16 @@ export function generateDemoScene(options: DemoSceneOptions = {}): DemoScene {
     truth: { type: "FeatureCollection", features: truth },
     mismatchTruth: { type: "FeatureCollection", features: mismatchFeatures },
   };
+  const world: DemoWorld = {
+    size,
+    regions,
+    parcels,
+    used,
+    cover,
+    afterMap: after,
+    unobserved,
+    rectPolygon,
+    changeRects,
+  };
+  return { scene, world };
 }

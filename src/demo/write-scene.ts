@@ -36,21 +36,35 @@ function crop(bands: DemoImage["bands"], width: number, w: PixelWindow): Uint8Ar
   });
 }
 
-/** Generates the demo scene and writes it under `dir`. Returns the manifest's path. */
-export async function writeDemoScene(dir: string, options: WriteDemoOptions = {}): Promise<WrittenDemo> {
-  const scene = generateDemoScene(options);
-  const n = options.tilesPerSide ?? 1;
+/** A tile of the manifest: id and its after/before images (manifest-relative path and date). */
+export interface DemoTileEntry {
+  id: string;
+  after: { source: string; date: string };
+  before: { source: string; date: string };
+}
+
+/**
+ * Writes a before and an after image of the demo grid as `n`×`n` GeoTIFF tiles under
+ * `dir/imagery/` (`<tile>-<date>.tif`; an existing file of the same name is rewritten with the
+ * same bytes) and returns the manifest's tile entries.
+ */
+export async function writeDemoTiles(
+  dir: string,
+  scene: Pick<DemoScene, "width" | "height" | "affine" | "crs" | "nodata">,
+  images: { before: DemoImage; after: DemoImage },
+  n: 1 | 2 | 3,
+): Promise<DemoTileEntry[]> {
   await mkdir(path.join(dir, "imagery"), { recursive: true });
   const cuts = Array.from({ length: n + 1 }, (_, i) => Math.round((i * scene.width) / n));
-  const tiles: Array<{ id: string; after: object; before: object }> = [];
+  const tiles: DemoTileEntry[] = [];
   for (let ty = 0; ty < n; ty++) {
     for (let tx = 0; tx < n; tx++) {
       const w: PixelWindow = { x0: cuts[tx]!, y0: cuts[ty]!, x1: cuts[tx + 1]!, y1: cuts[ty + 1]! };
       const id = n === 1 ? "demo" : `demo-r${ty}c${tx}`;
-      const entry: Record<string, object> = {};
+      const entry: Record<string, { source: string; date: string }> = {};
       for (const [key, image] of [
-        ["before", scene.before],
-        ["after", scene.after],
+        ["before", images.before],
+        ["after", images.after],
       ] as const) {
         const file = `imagery/${id}-${image.date}.tif`;
         await writeGeoTiff(
@@ -76,6 +90,13 @@ export async function writeDemoScene(dir: string, options: WriteDemoOptions = {}
       tiles.push({ id, after: entry.after!, before: entry.before! });
     }
   }
+  return tiles;
+}
+
+/** Generates the demo scene and writes it under `dir`. Returns the manifest's path. */
+export async function writeDemoScene(dir: string, options: WriteDemoOptions = {}): Promise<WrittenDemo> {
+  const scene = generateDemoScene(options);
+  const tiles = await writeDemoTiles(dir, scene, scene, options.tilesPerSide ?? 1);
   const layers = {
     "baseline.geojson": scene.baseline,
     "counties.geojson": scene.counties,

@@ -9,19 +9,19 @@
  *   - the after image is confidently something else: P_after(not cropland-like) ≥ rules[t].threshold,
  *     where t, the change type, is the one whose after classes carry the most probability (and
  *     more than any non-cropland class no change type claims, such as natural grass).
- * Abandonment comes from the season history instead (`abandoned`): a valid baseline-cropland
- * pixel the history flags, and that no other change claims, is abandonment, with the history's
- * evidence as confidence.
+ * Abandonment comes from the season history instead (`abandoned`), when given: a valid
+ * baseline-cropland pixel the history flags, and that no image-based change claims after their
+ * cleaning, is abandonment, with the history's evidence as confidence; it is cleaned on its own.
  * Where the baseline says cropland but both dates are most likely something else, the pixel is a
  * baseline mismatch (reported in its own layer, never as an issue).
  *
  * Probabilities are uint8 (0–255 for 0–1), exactly as cached in the probability GeoTIFFs, so that
  * re-tuning thresholds from the cache gives the same result as the run did.
  */
-import { CHANGE_TYPES, type ChangeTypeId } from "../core/change-types.js";
+import { CHANGE_TYPES, changeType, type ChangeTypeId } from "../core/change-types.js";
 import { LAND_COVER_CLASSES, type LandCoverId } from "../core/land-cover.js";
 import type { DetectionConfig } from "../config/detection-config.js";
-import { close, open } from "./morphology.js";
+import { emptyPackedMask, openThenClosePacked, type PackedMask } from "./morphology.js";
 
 /** Per-class probability planes of one window, each uint8 0–255, row-major. */
 export interface ProbabilityPlanes {
@@ -41,7 +41,7 @@ export interface ChangeRuleInputs {
   /**
    * The season history's abandonment verdict (season/abandonment.ts): 1 where the rules flag the
    * pixel, and the evidence (observed share of the season, 0–255) used as its confidence. Without
-   * it abandonment is undetectable.
+   * it abandonment is judged from the after image's classes, if the model has any for it.
    */
   readonly abandoned?: { readonly flagged: Uint8Array; readonly evidence: Uint8Array };
 }
@@ -85,8 +85,61 @@ function argmax(p: ProbabilityPlanes): Uint8Array {
   return best;
 }
 
-/** Applies the change rules to one window. All rasters share the window's width × height. */
-export function applyChangeRules(inputs: ChangeRuleInputs, config: DetectionConfig): ChangeRuleOutputs {
+/**
+ * The threshold-independent part of the change rules for one window: which change type each
+ * eligible pixel would be, and how confidently it is not cropland on the after image. Depends on
+ * the config only through `beforeCroplandThreshold` and which types are enabled, so a sweep of
+ * thresholds and morphology (`patrol tune`) computes it once per window.
+ */
+export interface ChangeScores {
+  readonly width: number;
+  readonly height: number;
+  /** Change-type code each pixel would take if its confidence passes the type's threshold; 0: none. */
+  readonly candidate: Uint8Array;
+  /** 1 where a change is possible at all: observed on both dates, baseline cropland, cropland before. */
+  readonly eligible: Uint8Array;
+  /** P_after(not cropland-like), 0–255, for every pixel. */
+  readonly notCropland: Uint8Array;
+  /** Change types enabled in the config that the model can detect, in CHANGE_TYPES order. */
+  readonly detectable: readonly ChangeTypeId[];
+  /** Change types enabled in the config that the model has no class for. */
+  readonly undetectable: readonly ChangeTypeId[];
+  /**
+   * Change types enabled in the config that come from the season history (`abandoned` given):
+   * not scored from the images; {@link thresholdChanges} applies them last.
+   */
+  readonly fromHistory: readonly ChangeTypeId[];
+  /** 1 where neither date's most probable class is cropland-like (for the mismatch layer). */
+  readonly notCroplandEitherDate: Uint8Array | null;
+}
+
+/**
+ * Visits each pixel where cleaning changed a packed mask (`was` → `now`, both `width` wide):
+ * `gained` when the pixel was added (closing), else removed (opening). Only changed words are read.
+ */
+function forEachCleaned(
+  was: PackedMask,
+  now: PackedMask,
+  width: number,
+  visit: (i: number, gained: boolean) => void,
+): void {
+  const wordsPerRow = was.wordsPerRow;
+  for (let k = 0; k < was.words.length; k++) {
+    const a = was.words[k]!;
+    const b = now.words[k]!;
+    if (a === b) continue;
+    const y = Math.floor(k / wordsPerRow);
+    const x0 = (k - y * wordsPerRow) << 5;
+    for (let bitIndex = 0; bitIndex < 32; bitIndex++) {
+      const bit = 1 << bitIndex;
+      if (((a ^ b) & bit) === 0) continue;
+      visit(y * width + x0 + bitIndex, (b & bit) !== 0);
+    }
+  }
+}
+
+/** Scores a window (see {@link ChangeScores}). All rasters share the window's width × height. */
+export function scoreChanges(inputs: ChangeRuleInputs, config: DetectionConfig): ChangeScores {
   const { before, after, baselineCropland, valid, abandoned } = inputs;
   const width = after.width;
   const height = after.height;
@@ -95,7 +148,12 @@ export function applyChangeRules(inputs: ChangeRuleInputs, config: DetectionConf
     ["before", before.width * before.height],
     ["baselineCropland", baselineCropland.length],
     ["valid", valid.length],
-    ...(abandoned ? ([["abandoned", abandoned.flagged.length]] as const) : []),
+    ...(abandoned
+      ? ([
+          ["abandoned.flagged", abandoned.flagged.length],
+          ["abandoned.evidence", abandoned.evidence.length],
+        ] as const)
+      : []),
   ] as const) {
     if (len !== n) throw new RangeError(`applyChangeRules: ${name} has ${len} pixels, after has ${n}`);
   }
@@ -105,13 +163,11 @@ export function applyChangeRules(inputs: ChangeRuleInputs, config: DetectionConf
   const beforeMin = Math.round(config.beforeCroplandThreshold * 255);
 
   const types = CHANGE_TYPES.filter((t) => config.rules[t.id].enabled);
-  const fromHistory = (t: (typeof types)[number]): boolean =>
-    t.id === "abandonment" && abandoned !== undefined;
+  const fromHistory = types.filter((t) => t.id === "abandonment" && abandoned !== undefined).map((t) => t.id);
   const undetectable = types
-    .filter((t) => !fromHistory(t) && !t.afterClasses.some((c) => after.classIds.includes(c)))
+    .filter((t) => !fromHistory.includes(t.id) && !t.afterClasses.some((c) => after.classIds.includes(c)))
     .map((t) => t.id);
-  const detectable = types.filter((t) => !undetectable.includes(t.id) && !fromHistory(t));
-  const abandonment = types.find(fromHistory);
+  const detectable = types.filter((t) => !undetectable.includes(t.id) && !fromHistory.includes(t.id));
   const typeScores = detectable.map((t) => sumPlanes(after, t.afterClasses));
 
   // "Confidently something else": the after image's probability of not being cropland-like.
@@ -122,10 +178,13 @@ export function applyChangeRules(inputs: ChangeRuleInputs, config: DetectionConf
   const unclaimed = after.classIds.filter((id) => !croplandLike.includes(id) && !claimed.has(id));
   const unclaimedPlanes = unclaimed.map((id) => after.planes[after.classIds.indexOf(id)]!);
 
-  const changeCode = new Uint8Array(n);
-  const confidence = new Uint8Array(n);
+  const candidate = new Uint8Array(n);
+  const eligible = new Uint8Array(n);
+  const notCropland = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
+    notCropland[i] = Math.max(0, 255 - afterCrop[i]!);
     if (valid[i] === 0 || baselineCropland[i] === 0 || beforeCrop[i]! < beforeMin) continue;
+    eligible[i] = 1;
     let best = -1;
     let bestScore = -1;
     for (let k = 0; k < detectable.length; k++) {
@@ -139,74 +198,150 @@ export function applyChangeRules(inputs: ChangeRuleInputs, config: DetectionConf
     let unclaimedMax = 0;
     for (const plane of unclaimedPlanes) unclaimedMax = Math.max(unclaimedMax, plane[i]!);
     if (unclaimedMax > bestScore) continue;
-    const t = detectable[best]!;
-    const notCropland = Math.max(0, 255 - afterCrop[i]!);
-    if (notCropland >= Math.round(config.rules[t.id].threshold * 255)) {
-      changeCode[i] = t.code;
-      confidence[i] = notCropland;
-    }
+    candidate[i] = detectable[best]!.code;
   }
 
-  // Morphological cleaning per type, confined to pixels where that type is possible at all.
-  const clean = (
-    t: (typeof types)[number],
-    possible: (i: number) => boolean,
-    fill: (i: number) => number,
-  ): void => {
-    const rule = config.rules[t.id];
-    if (rule.openingPx === 0 && rule.closingPx === 0) return;
-    let mask: Uint8Array = new Uint8Array(n);
-    for (let i = 0; i < n; i++) mask[i] = changeCode[i] === t.code ? 1 : 0;
-    mask = close(open(mask, width, height, rule.openingPx), width, height, rule.closingPx);
-    for (let i = 0; i < n; i++) {
-      if (
-        mask[i] === 1 &&
-        changeCode[i] === 0 &&
-        valid[i] === 1 &&
-        baselineCropland[i] === 1 &&
-        possible(i)
-      ) {
-        // Closing filled a gap: the pixel joins the patch with its own confidence.
-        changeCode[i] = t.code;
-        confidence[i] = fill(i);
-      } else if (mask[i] === 0 && changeCode[i] === t.code) {
-        changeCode[i] = 0;
-        confidence[i] = 0;
-      }
-    }
-  };
-  for (const t of detectable)
-    clean(
-      t,
-      (i) => beforeCrop[i]! >= beforeMin,
-      (i) => Math.max(0, 255 - afterCrop[i]!),
-    );
-
-  // Abandonment last: on what the image-based types (cleaned) left unclaimed.
-  if (abandonment && abandoned) {
-    const { flagged, evidence } = abandoned;
-    for (let i = 0; i < n; i++) {
-      if (changeCode[i] !== 0 || valid[i] === 0 || baselineCropland[i] === 0 || flagged[i] === 0) continue;
-      changeCode[i] = abandonment.code;
-      confidence[i] = evidence[i]!;
-    }
-    clean(
-      abandonment,
-      (i) => flagged[i] === 1,
-      (i) => evidence[i]!,
-    );
-  }
-
-  const mismatch = new Uint8Array(n);
+  let notCroplandEitherDate: Uint8Array | null = null;
   if (config.baselineMismatch.enabled) {
+    notCroplandEitherDate = new Uint8Array(n);
     const beforeClass = argmax(before);
     const afterClass = argmax(after);
     const beforeLike = before.classIds.map((id) => croplandLike.includes(id));
     const afterLike = after.classIds.map((id) => croplandLike.includes(id));
-    for (let i = 0; i < n; i++) {
-      if (valid[i] === 0 || baselineCropland[i] === 0 || changeCode[i] !== 0) continue;
-      if (!beforeLike[beforeClass[i]!] && !afterLike[afterClass[i]!]) mismatch[i] = 1;
+    for (let i = 0; i < n; i++)
+      if (!beforeLike[beforeClass[i]!] && !afterLike[afterClass[i]!]) notCroplandEitherDate[i] = 1;
+  }
+  return {
+    width,
+    height,
+    candidate,
+    eligible,
+    notCropland,
+    detectable: detectable.map((t) => t.id),
+    undetectable,
+    fromHistory,
+    notCroplandEitherDate,
+  };
+}
+
+/**
+ * The threshold-dependent part of the change rules: per-type probability thresholds, then
+ * morphological cleaning per type, then the baseline-mismatch layer. `config` must agree with
+ * the one `scores` were computed under on `beforeCroplandThreshold` and the enabled types.
+ */
+export function thresholdChanges(
+  scores: ChangeScores,
+  inputs: Pick<ChangeRuleInputs, "valid" | "baselineCropland" | "abandoned">,
+  config: DetectionConfig,
+): ChangeRuleOutputs {
+  const { width, height, candidate, eligible, notCropland } = scores;
+  const n = width * height;
+  const minOf = new Int16Array(256).fill(256);
+  for (const id of scores.detectable)
+    minOf[changeType(id).code] = Math.round(config.rules[id].threshold * 255);
+
+  // Thresholds, and each type's pixels as a packed mask (32 pixels a word, rows word-aligned).
+  const changeCode = new Uint8Array(n);
+  const confidence = new Uint8Array(n);
+  const masks = new Map<number, PackedMask>();
+  const cleaned = scores.detectable
+    .map((id) => ({ code: changeType(id).code, rule: config.rules[id] }))
+    .filter((t) => t.rule.openingPx > 0 || t.rule.closingPx > 0);
+  const maskOf: (PackedMask | undefined)[] = new Array(256);
+  for (const t of cleaned) {
+    const m = emptyPackedMask(width, height);
+    masks.set(t.code, m);
+    maskOf[t.code] = m;
+  }
+  const wordsPerRow = Math.ceil(width / 32);
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    const wordRow = y * wordsPerRow;
+    for (let x = 0; x < width; x++) {
+      const i = row + x;
+      const c = candidate[i]!;
+      if (c !== 0 && notCropland[i]! >= minOf[c]!) {
+        changeCode[i] = c;
+        confidence[i] = notCropland[i]!;
+        const m = maskOf[c];
+        if (m) m.words[wordRow + (x >>> 5)]! |= 1 << (x & 31);
+      }
     }
   }
-  return { changeCode, confidence, mismatch, undetectable };
+
+  // Morphological cleaning per type, confined to pixels where that type is possible at all. Only
+  // the words where cleaning changed something are visited. Types go in CHANGE_TYPES order: a gap
+  // that closing fills goes to the first type that fills it.
+  for (const { code, rule } of cleaned) {
+    const before = masks.get(code)!;
+    if (!before.words.some((w) => w !== 0)) continue; // nothing to open or close
+    const after = openThenClosePacked(before, height, rule.openingPx, rule.closingPx);
+    forEachCleaned(before, after, width, (i, gained) => {
+      if (gained) {
+        if (changeCode[i] === 0 && eligible[i] === 1) {
+          // Closing filled a gap: the pixel joins the patch with its own after-probability as confidence.
+          changeCode[i] = code;
+          confidence[i] = notCropland[i]!;
+        }
+      } else if (changeCode[i] === code) {
+        changeCode[i] = 0;
+        confidence[i] = 0;
+      }
+    });
+  }
+
+  // Abandonment from the season history last, on what the image-based types (cleaned) left
+  // unclaimed, with the history's evidence as confidence; then cleaned on its own, gaps filled
+  // only where the history flags the pixel too.
+  const { valid, baselineCropland } = inputs;
+  for (const id of scores.fromHistory) {
+    const abandoned = inputs.abandoned;
+    if (!abandoned)
+      throw new RangeError(
+        `thresholdChanges: the scores take ${id} from the season history, the inputs have none`,
+      );
+    const { flagged, evidence } = abandoned;
+    const code = changeType(id).code;
+    const rule = config.rules[id];
+    const mask = emptyPackedMask(width, height);
+    for (let y = 0; y < height; y++) {
+      const row = y * width;
+      const wordRow = y * wordsPerRow;
+      for (let x = 0; x < width; x++) {
+        const i = row + x;
+        if (changeCode[i] !== 0 || valid[i] === 0 || baselineCropland[i] === 0 || flagged[i] === 0) continue;
+        changeCode[i] = code;
+        confidence[i] = evidence[i]!;
+        mask.words[wordRow + (x >>> 5)]! |= 1 << (x & 31);
+      }
+    }
+    if (rule.openingPx === 0 && rule.closingPx === 0) continue;
+    const cleanedMask = openThenClosePacked(mask, height, rule.openingPx, rule.closingPx);
+    forEachCleaned(mask, cleanedMask, width, (i, gained) => {
+      if (gained) {
+        if (changeCode[i] === 0 && valid[i] === 1 && baselineCropland[i] === 1 && flagged[i] === 1) {
+          changeCode[i] = code;
+          confidence[i] = evidence[i]!;
+        }
+      } else if (changeCode[i] === code) {
+        changeCode[i] = 0;
+        confidence[i] = 0;
+      }
+    });
+  }
+
+  const mismatch = new Uint8Array(n);
+  const either = scores.notCroplandEitherDate;
+  if (config.baselineMismatch.enabled && either) {
+    for (let i = 0; i < n; i++) {
+      if (valid[i] === 0 || baselineCropland[i] === 0 || changeCode[i] !== 0) continue;
+      if (either[i] === 1) mismatch[i] = 1;
+    }
+  }
+  return { changeCode, confidence, mismatch, undetectable: scores.undetectable };
+}
+
+/** Applies the change rules to one window. All rasters share the window's width × height. */
+export function applyChangeRules(inputs: ChangeRuleInputs, config: DetectionConfig): ChangeRuleOutputs {
+  return thresholdChanges(scoreChanges(inputs, config), inputs, config);
 }

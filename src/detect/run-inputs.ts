@@ -3,8 +3,6 @@
  * to the imagery's CRS), the model and the resolved config. A tile that cannot be opened is
  * recorded as failed and left out; the run goes on with the rest.
  */
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import path from "node:path";
 import { Classifier } from "../classify/classifier.js";
 import { DEFAULT_MODEL_DIR } from "../classify/default-model.js";
@@ -13,10 +11,10 @@ import { parseDetectionConfig, type DetectionConfig } from "../config/detection-
 import { insideOutput, loadManifest, resolveSource, type Manifest } from "../config/manifest.js";
 import { ConfigError, PatrolError } from "../core/errors.js";
 import type { PixelWindow } from "../core/raster-types.js";
-import { loadCroplandBaseline, type BaselineProperties } from "../ingest/baseline-layer.js";
-import { loadCountyBoundaries, type CountyProperties } from "../ingest/county-layer.js";
+import type { BaselineProperties } from "../ingest/baseline-layer.js";
+import type { CountyProperties } from "../ingest/county-layer.js";
 import { registerCrs } from "../ingest/crs.js";
-import { isExclusionKind, loadExclusionLayer, type ExclusionProperties } from "../ingest/exclusion-layer.js";
+import type { ExclusionProperties } from "../ingest/exclusion-layer.js";
 import { buildMosaic, type Mosaic } from "../ingest/mosaic.js";
 import { openRaster } from "../ingest/raster-source.js";
 import type { RasterSource } from "../ingest/raster-source-types.js";
@@ -26,7 +24,8 @@ import {
   resolveSensorProfile,
   type SensorProfile,
 } from "../ingest/sensor-profile.js";
-import { reprojectLayer, type VectorLayer } from "../ingest/vector-layer.js";
+import type { VectorLayer } from "../ingest/vector-layer.js";
+import { loadRunLayers } from "./run-layers.js";
 import type { Logger } from "../core/logger.js";
 import { readFile } from "node:fs/promises";
 import YAML from "yaml";
@@ -68,14 +67,6 @@ export interface RunInputs {
   /** The model's pyramid cell: windows start on its multiples and are read in whole cells. */
   readonly cell: number;
   readonly failedTiles: readonly FailedTile[];
-  /** SHA-256 of every local input file, by manifest-relative path (URLs are not hashed). */
-  readonly checksums: Readonly<Record<string, string>>;
-}
-
-async function sha256(file: string): Promise<string> {
-  const h = createHash("sha256");
-  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
-  return h.digest("hex");
 }
 
 function profileOf(
@@ -242,55 +233,12 @@ export async function openRun(manifestFile: string, options: OpenRunOptions): Pr
     height: after.height,
   };
 
-  const baselineRaw = await loadCroplandBaseline(path.resolve(baseDir, manifest.baseline.path), {
-    classField: manifest.baseline.classField,
-    pbfField: manifest.baseline.pbfField,
-    ...(manifest.baseline.crs !== undefined ? { crs: manifest.baseline.crs } : {}),
-  });
-  const countiesRaw = await loadCountyBoundaries(path.resolve(baseDir, manifest.counties.path), {
-    adcodeField: manifest.counties.adcodeField,
-    nameField: manifest.counties.nameField,
-    gcj02: manifest.counties.gcj02,
-    ...(manifest.counties.crs !== undefined ? { crs: manifest.counties.crs } : {}),
-  });
-  const exclusionFeatures: VectorLayer<ExclusionProperties>["features"][number][] = [];
-  for (const ex of manifest.exclusions) {
-    if (ex.kind !== undefined && !isExclusionKind(ex.kind))
-      throw new ConfigError(manifestFile, `exclusions: unknown kind ${ex.kind}`);
-    const layer = await loadExclusionLayer(path.resolve(baseDir, ex.path), {
-      ...(ex.kind !== undefined && isExclusionKind(ex.kind) ? { kind: ex.kind } : {}),
-      ...(ex.kindField !== undefined ? { kindField: ex.kindField } : {}),
-      ...(ex.idField !== undefined ? { idField: ex.idField } : {}),
-      ...(ex.crs !== undefined ? { crs: ex.crs } : {}),
-    });
-    const projected = reprojectLayer(layer, after.crs);
-    exclusionFeatures.push(...projected.features);
-  }
-  const exclusions: VectorLayer<ExclusionProperties> = {
-    source: manifest.exclusions.map((e) => e.path).join(", ") || "(none)",
-    crs: after.crs,
-    features: exclusionFeatures,
-    extent: null,
-  };
+  const { baseline, counties, exclusions } = await loadRunLayers(manifest, baseDir, manifestFile, after.crs);
 
   const spec = classifier.meta.features;
   const cell = pyramidCell(spec);
   const maxMorphology = Math.max(...Object.values(config.rules).map((r) => 2 * (r.openingPx + r.closingPx)));
   const halo = Math.ceil((featureHalo(spec) + maxMorphology) / cell) * cell;
-
-  const checksums: Record<string, string> = {};
-  const localFiles = [
-    ...manifest.tiles.flatMap((t) => [t.after.source, t.before.source]),
-    manifest.baseline.path,
-    manifest.counties.path,
-    ...manifest.exclusions.map((e) => e.path),
-  ].filter((s) => !/^https?:\/\//i.test(s));
-  for (const f of localFiles) {
-    const failed = failedTiles.some((t) =>
-      manifest.tiles.find((m) => m.id === t.tileId && (m.after.source === f || m.before.source === f)),
-    );
-    if (!failed) checksums[f] = await sha256(path.resolve(baseDir, f));
-  }
 
   return {
     manifest,
@@ -303,15 +251,14 @@ export async function openRun(manifestFile: string, options: OpenRunOptions): Pr
     afterProfile,
     beforeProfile,
     tileOfSource,
-    baseline: reprojectLayer(baselineRaw, after.crs),
-    counties: reprojectLayer(countiesRaw, after.crs),
+    baseline,
+    counties,
     exclusions,
     classifier,
     windows: planWindows(after, manifest.windowSize, cell, ids),
     halo,
     cell,
     failedTiles,
-    checksums,
   };
 }
 

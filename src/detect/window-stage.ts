@@ -13,10 +13,8 @@
  *               3 cloud, 4 cloud shadow)
  * and the window's season history `<out>/state/pixels/<windowId>.tif` (season/state-file.ts).
  */
-import { mkdir, stat } from "node:fs/promises";
-import path from "node:path";
+import { mkdir } from "node:fs/promises";
 import type { Logger } from "../core/logger.js";
-import { ConfigError } from "../core/errors.js";
 import { LAND_COVER_CLASSES } from "../core/land-cover.js";
 import { CHANGE_TYPES } from "../core/change-types.js";
 import { pixelToMap, windowAffine, type Affine, type PixelWindow } from "../core/raster-types.js";
@@ -25,8 +23,9 @@ import { coordinateTransform } from "../ingest/crs.js";
 import { insideOutput } from "../config/manifest.js";
 import { writeGeoTiff } from "../ingest/geotiff-writer.js";
 import { readMosaicWindow, type Mosaic } from "../ingest/mosaic.js";
-import { rasterizeLayer, type RasterGrid } from "../ingest/rasterize.js";
+import type { RasterGrid } from "../ingest/rasterize.js";
 import { toReflectance, type SensorProfile } from "../ingest/sensor-profile.js";
+import { assertPreviousRunState, previousRunDir } from "../history/previous-run.js";
 import { isCalibrated, MASK_NODATA, MASK_QUALITY, spectralCloudMask } from "../ingest/cloud-mask.js";
 import {
   abandonmentParams,
@@ -45,6 +44,7 @@ import {
 } from "../season/index.js";
 import { applyChangeRules, type ProbabilityPlanes } from "./change-rules.js";
 import { classifyWindow } from "./classify-window.js";
+import { burnWindowLayers } from "./window-layers.js";
 import type { RunInputs, WindowPlan } from "./run-inputs.js";
 
 /** The arrays of one window's core (halo removed), row-major, all `width × height`. */
@@ -85,7 +85,8 @@ export interface StageContext {
   readonly signal?: AbortSignal;
 }
 
-function crop<T extends Uint8Array | Uint16Array | Uint32Array | Float32Array>(
+/** Cuts the core `width × height` out of a row-major array `srcWidth` wide with a `halo` margin. */
+export function crop<T extends Uint8Array | Uint16Array | Uint32Array | Float32Array>(
   src: T,
   srcWidth: number,
   halo: number,
@@ -160,18 +161,11 @@ async function seasonOfWindow(
   const oh = outer.y1 - outer.y0;
   const grid = { affine: run.after.affine, crs: run.after.crs };
   let previous: SeasonState | null = null;
-  if (run.manifest.previousRun) {
-    const previousDir = path.resolve(run.baseDir, run.manifest.previousRun);
-    // A mistyped previousRun must not silently restart the season's evidence.
-    const found = await stat(previousDir).then(
-      (st) => st.isDirectory(),
-      () => false,
-    );
-    if (!found)
-      throw new ConfigError(
-        run.manifestFile,
-        `previousRun ${run.manifest.previousRun}: no such folder (${previousDir})`,
-      );
+  const previousDir = previousRunDir(run);
+  if (previousDir) {
+    // A mistyped previousRun must not silently restart the season's evidence. runDetect checks
+    // the previous state before any window (readPreviousState); a queued window job checks too.
+    await assertPreviousRunState(previousDir);
     previous = await readSeasonState(previousDir, { ...grid, window: outer });
   }
   const state = updateSeason(
@@ -253,35 +247,7 @@ export async function detectWindow(
     height: oh,
     crs: run.after.crs,
   };
-  // The baseline is burned once, as parcel numbers; cropland and PBF follow from each pixel's
-  // parcel (the same parcel wins a pixel whatever is burned, so this equals burning them apart).
-  const baselineFeature = rasterizeLayer(run.baseline, grid, {
-    burn: (f) => f.index + 1,
-    sampleType: "uint32",
-  }) as Uint32Array;
-  const parcelNumbers = run.baseline.features.reduce((m, f) => Math.max(m, f.index + 1), 0) + 1;
-  const croplandOf = new Uint8Array(parcelNumbers);
-  const pbfOf = new Uint8Array(parcelNumbers);
-  for (const f of run.baseline.features) {
-    const isCropland = /^01/.test(f.properties.classCode);
-    croplandOf[f.index + 1] = isCropland ? 1 : 0;
-    pbfOf[f.index + 1] = isCropland && f.properties.pbf ? 1 : 0;
-  }
-  const cropland = new Uint8Array(baselineFeature.length);
-  const pbf = new Uint8Array(baselineFeature.length);
-  for (let i = 0; i < baselineFeature.length; i++) {
-    cropland[i] = croplandOf[baselineFeature[i]!]!;
-    pbf[i] = pbfOf[baselineFeature[i]!]!;
-  }
-  const county = rasterizeLayer(run.counties, grid, {
-    burn: (f) => f.index + 1,
-    sampleType: "uint32",
-  }) as Uint32Array;
-  const exclusionNumber = new Map(run.exclusions.features.map((f, i) => [f, i + 1]));
-  const exclusion = rasterizeLayer(run.exclusions, grid, {
-    burn: (f) => exclusionNumber.get(f) ?? 0,
-    sampleType: "uint32",
-  }) as Uint32Array;
+  const { baselineFeature, cropland, pbf, county, exclusion } = burnWindowLayers(run, grid);
 
   const valid = new Uint8Array(ow * oh);
   for (let i = 0; i < valid.length; i++) valid[i] = after.observed[i]! & before.observed[i]!;

@@ -16,6 +16,7 @@ import { CHANGE_TYPE_IDS } from "../core/change-types.js";
 import { writeFileAtomic } from "../core/atomic-write.js";
 import { insideOutput } from "../config/manifest.js";
 import type { DetectionConfig } from "../config/detection-config.js";
+import { runChecksums } from "../detect/input-checksums.js";
 import type { FailedTile, RunInputs } from "../detect/run-inputs.js";
 import { windowDir } from "../detect/window-stage.js";
 import { buildMosaic, readMosaicWindow, type Mosaic } from "../ingest/mosaic.js";
@@ -27,6 +28,9 @@ import { renderChip } from "./chips.js";
 import { buildIssues, type DropReason, type IssueFeature, type MismatchFeature } from "./issues.js";
 import { writeIssueLists, writeMismatchLayer } from "./issue-lists.js";
 import { readWindowPatches } from "./window-job.js";
+import { writeReviewPages } from "../review/index.js";
+import { runHistoryStage } from "./run-history.js";
+import type { SeriesSummary } from "../history/summary.js";
 
 export interface FailedWindow {
   readonly windowId: string;
@@ -85,6 +89,8 @@ export interface RunSummary {
     dropped: Record<DropReason, number>;
   };
   counties: CountySummary[];
+  /** Run history: status moves, tiers, field-result precision, overdue issues. */
+  series: SeriesSummary;
   timings: Record<string, number>;
 }
 
@@ -131,8 +137,11 @@ export interface JoinedRun {
   readonly issues: readonly IssueFeature[];
   readonly mismatches: readonly MismatchFeature[];
   readonly dropped: Readonly<Record<DropReason, number>>;
+  /** SHA-256 of the local inputs (tiles from the windows, layers hashed by the join stage). */
+  readonly checksums: Readonly<Record<string, string>>;
   /** Adcodes of the counties with at least one issue, in county-layer order: one county stage each. */
   readonly counties: readonly string[];
+  readonly series: SeriesSummary;
   /** Timings passed in by the caller (windows) plus `joinMs`. */
   readonly timings: Readonly<Record<string, number>>;
 }
@@ -187,6 +196,7 @@ export async function joinStage(
   const processed: string[] = [];
   const coverage = new Map<number, CoverageTally>();
   const undetectable = new Set<string>();
+  const tileChecksums: Record<string, string> = {};
   for (const plan of run.windows) {
     if (failed.some((f) => f.windowId === plan.id)) continue;
     const wp = await readWindowPatches(run, plan.id);
@@ -201,6 +211,7 @@ export async function joinStage(
     }
     processed.push(plan.id);
     patches.push(...wp.patches);
+    Object.assign(tileChecksums, wp.checksums);
     wp.undetectable.forEach((u) => undetectable.add(u));
     for (const [k, v] of Object.entries(wp.coverage))
       coverage.set(Number(k), addCoverage(coverage.get(Number(k)), v));
@@ -272,7 +283,8 @@ export async function joinStage(
     "outside-counties": 0,
   };
   built.dropped.forEach((d) => dropped[d.reason]++);
-  const withIssues = new Set(built.issues.map((i) => i.properties.county_adcode));
+  const history = await runHistoryStage(run, built.issues, processed, runDate, ctx.logger);
+  const withIssues = new Set(history.listed.map((i) => i.properties.county_adcode));
 
   const result: JoinedRun = {
     runId: run.manifest.runId,
@@ -282,10 +294,12 @@ export async function joinStage(
     undetectable: [...undetectable].sort(),
     coverage: Object.fromEntries(coverage),
     coverageLayers,
-    issues: built.issues,
+    issues: history.listed,
     mismatches: built.mismatches,
     dropped,
+    checksums: await runChecksums(run, tileChecksums),
     counties: run.counties.features.map((f) => f.properties.adcode).filter((a) => withIssues.has(a)),
+    series: history.series,
     timings: { ...(ctx.timings ?? {}), joinMs: Date.now() - started },
   };
   await writeFileAtomic(insideOutput(run.outDir, JOINED_FILE), JSON.stringify(result) + "\n");
@@ -392,7 +406,7 @@ export async function summaryStage(
     manifest: run.manifestFile,
     model: { id: run.classifier.meta.modelId },
     config: run.config,
-    checksums: run.checksums,
+    checksums: joined.checksums,
     windows: { total: run.windows.length, processed: joined.processed.length, failed: failed.length },
     failedTiles: run.failedTiles,
     failedWindows: failed,
@@ -406,6 +420,7 @@ export async function summaryStage(
       dropped: { ...joined.dropped },
     },
     counties: countySummaries.filter((c) => c.croplandPixels > 0 || c.issues > 0),
+    series: joined.series,
     timings: {
       ...joined.timings,
       ...(ctx.timings ?? {}),
@@ -414,6 +429,8 @@ export async function summaryStage(
     },
   };
   await writeFileAtomic(insideOutput(run.outDir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
+  // The review pages (review/<prefecture>/<county>.html) read the issue lists and the summary.
+  if (run.config.review.enabled) await writeReviewPages(run, summary, { logger: ctx.logger });
   ctx.logger.info(
     { runId: summary.runId, issues: summary.totals.issues, status: summary.status },
     "run assembled",

@@ -9,32 +9,12 @@ import { mapToPixel } from "../core/raster-types.js";
 import { coordinateTransform } from "../ingest/crs.js";
 import { readMosaicWindow, type Mosaic } from "../ingest/mosaic.js";
 import type { SensorProfile } from "../ingest/sensor-profile.js";
+import { stretchToBytes, trueColourBands } from "../ingest/true-colour.js";
 import type { IssueFeature } from "./issues.js";
 
 export interface ChipOptions {
   readonly contextM: number;
   readonly maxSizePx: number;
-}
-
-/** Indices (in the file) of the red, green and blue bands, or the first three bands. */
-function trueColourBands(profile: SensorProfile): number[] {
-  const pick = (name: string): number | undefined => profile.bands.find((b) => b.name === name)?.index;
-  const rgb = [pick("red"), pick("green"), pick("blue")];
-  if (rgb.every((i) => i !== undefined)) return rgb as number[];
-  return profile.bands.slice(0, 3).map((b) => b.index);
-}
-
-function stretch(band: ArrayLike<number>, observed: Uint8Array): Uint8Array {
-  const values: number[] = [];
-  for (let i = 0; i < band.length; i++) if (observed[i]) values.push(band[i]!);
-  values.sort((a, b) => a - b);
-  const lo = values[Math.floor(values.length * 0.02)] ?? 0;
-  const hi = values[Math.floor(values.length * 0.98)] ?? 1;
-  const span = hi > lo ? hi - lo : 1;
-  const out = new Uint8Array(band.length);
-  for (let i = 0; i < band.length; i++)
-    out[i] = observed[i] ? Math.max(0, Math.min(255, Math.round(((band[i]! - lo) / span) * 255))) : 0;
-  return out;
 }
 
 /** The chip window (mosaic pixels) for an issue: its bounding box plus context, clamped to nothing. */
@@ -99,7 +79,7 @@ export async function renderChip(
   const w = window.x1 - window.x0;
   const h = window.y1 - window.y0;
   const block = await readMosaicWindow(mosaic, window, { bands: trueColourBands(profile) });
-  const rgb = block.bands.map((b) => stretch(b, block.observed));
+  const rgb = block.bands.map((b) => stretchToBytes(b, block.observed));
   const interleaved = Buffer.alloc(w * h * 3);
   for (let i = 0; i < w * h; i++) for (let c = 0; c < 3; c++) interleaved[i * 3 + c] = rgb[c]![i]!;
   // Small patches are enlarged by whole pixels (crisp), large ones shrunk to fit.

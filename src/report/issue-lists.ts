@@ -28,6 +28,7 @@ const CSV_COLUMNS: Array<{ en: string; zh: string; value: (p: IssueProperties) =
   { en: "centroid_lat", zh: "中心点纬度", value: (p) => p.centroid[1] },
   { en: "first_seen", zh: "首次发现日期", value: (p) => p.first_seen },
   { en: "status", zh: "状态", value: (p) => p.status },
+  { en: "tier", zh: "确认等级", value: (p) => p.tier },
   { en: "approvals", zh: "批准文件", value: (p) => p.approvals.join(";") },
   { en: "due_prefecture", zh: "下发地市期限", value: (p) => p.due_prefecture },
   { en: "due_county", zh: "下发县级期限", value: (p) => p.due_county },

@@ -15,10 +15,13 @@ import type { CountyProperties } from "../ingest/county-layer.js";
 import type { ExclusionProperties } from "../ingest/exclusion-layer.js";
 import type { VectorLayer } from "../ingest/vector-layer.js";
 import type { JoinedPatch } from "../vector/merge-seams.js";
+import { ANY_CHANGE } from "../vector/window-patches.js";
 import { simplifyPixelPolygon } from "../vector/simplify.js";
+import type { IssueStatus } from "../history/statuses.js";
+import type { Tier } from "../history/tiers.js";
 
 export type ConfidenceLevel = "high" | "medium" | "low";
-export type IssueStatus = "new" | "persisting" | "resolved" | "approved";
+export type { IssueStatus };
 
 /** Properties of one issue (one GeoJSON Feature of an issue list). */
 export interface IssueProperties {
@@ -39,6 +42,8 @@ export interface IssueProperties {
   centroid: [number, number];
   first_seen: string;
   status: IssueStatus;
+  /** Confirmation tier: `first` when first seen, climbing as later months see it again. */
+  tier: Tier;
   approvals: string[];
   due_prefecture: string;
   due_county: string;
@@ -194,6 +199,14 @@ function confidenceLevel(c: number, config: DetectionConfig): ConfidenceLevel {
   return "low";
 }
 
+/**
+ * The change type covering most of a patch (pixel counts by code); ties go to the lower code,
+ * i.e. the type listed first in src/core/change-types.ts.
+ */
+export function dominantType(types: Readonly<Record<string, number>>): number {
+  return argmaxKey(types) ?? 0;
+}
+
 /** Turns joined patches into issues and mismatch features, applying areas, approvals and counties. */
 export function buildIssues(patches: readonly JoinedPatch[], ctx: IssueContext): BuiltIssues {
   const issues: IssueFeature[] = [];
@@ -226,10 +239,10 @@ export function buildIssues(patches: readonly JoinedPatch[], ctx: IssueContext):
       });
       continue;
     }
-    const type = changeTypeByCode(patch.value);
+    const type = changeTypeByCode(patch.value === ANY_CHANGE ? dominantType(patch.types) : patch.value);
     if (!type) continue;
     const rule = ctx.config.rules[type.id];
-    if (geo.areaM2 < rule.minAreaM2) {
+    if (geo.areaM2 < rule.minAreaM2 || patch.pixelCount < ctx.config.minPatchPixels) {
       dropped.push({ reason: "below-min-area", changeType: type.id, areaM2: geo.areaM2 });
       continue;
     }
@@ -271,6 +284,7 @@ export function buildIssues(patches: readonly JoinedPatch[], ctx: IssueContext):
         centroid: geo.centroid,
         first_seen: tile.afterDate,
         status: approved ? "approved" : "new",
+        tier: "first",
         approvals,
         due_prefecture: addDays(ctx.runDate, ctx.config.deadlines.prefectureDays),
         due_county: addDays(ctx.runDate, ctx.config.deadlines.countyDays),

@@ -7,6 +7,7 @@ import type { Logger } from "../core/logger.js";
 import { PatrolError } from "../core/errors.js";
 import { closeRun, openRun } from "../detect/run-inputs.js";
 import { assembleRun, type FailedWindow, type RunSummary } from "./assemble.js";
+import { readPreviousState } from "./run-history.js";
 import { processWindow } from "./window-job.js";
 
 export interface DetectProgress {
@@ -28,6 +29,10 @@ export async function runDetect(manifestFile: string, options: DetectOptions): P
   const t0 = Date.now();
   options.onProgress?.({ stage: "open", done: 0, total: 0, failed: 0 });
   const run = await openRun(manifestFile, options);
+  await readPreviousState(run).catch(async (e: unknown) => {
+    await closeRun(run);
+    throw e;
+  });
   const log = options.logger.child({ runId: run.manifest.runId });
   const tOpen = Date.now();
   const failed: FailedWindow[] = [];

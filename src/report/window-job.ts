@@ -7,32 +7,45 @@ import { readFile } from "node:fs/promises";
 import { writeFileAtomic } from "../core/atomic-write.js";
 import { insideOutput } from "../config/manifest.js";
 import type { RunInputs, WindowPlan } from "../detect/run-inputs.js";
+import { windowTileChecksums } from "../detect/input-checksums.js";
 import { detectWindow, windowDir, type StageContext } from "../detect/window-stage.js";
 import { patchesOfWindow, type WindowPatches } from "../vector/window-patches.js";
+
+/** What a window job writes: its patches and the checksums of the tiles it is responsible for. */
+export interface WindowJobOutput extends WindowPatches {
+  /** SHA-256 by manifest source of the tiles starting in this window (see input-checksums.ts). */
+  readonly checksums: Readonly<Record<string, string>>;
+}
 
 export function patchesFile(run: Pick<RunInputs, "outDir">, windowId: string): string {
   return insideOutput(windowDir(run, windowId), "patches.json");
 }
 
-/** Runs detection and vectorising for one window; returns its patch list (also written to disk). */
+/**
+ * Runs detection and vectorising for one window and hashes the tiles it is responsible for;
+ * returns its patch list (also written to disk).
+ */
 export async function processWindow(
   run: RunInputs,
   plan: WindowPlan,
   ctx: StageContext,
-): Promise<WindowPatches> {
+): Promise<WindowJobOutput> {
   const rasters = await detectWindow(run, plan, ctx);
-  const patches = patchesOfWindow(rasters, run.config.connectivity);
-  await writeFileAtomic(patchesFile(run, plan.id), JSON.stringify(patches));
-  return patches;
+  const output: WindowJobOutput = {
+    ...patchesOfWindow(rasters, run.config.connectivity, run.config.patchTyping),
+    checksums: await windowTileChecksums(run, plan),
+  };
+  await writeFileAtomic(patchesFile(run, plan.id), JSON.stringify(output));
+  return output;
 }
 
 /** Reads a window's patch list written by {@link processWindow}; null when it is not there. */
 export async function readWindowPatches(
   run: Pick<RunInputs, "outDir">,
   windowId: string,
-): Promise<WindowPatches | null> {
+): Promise<WindowJobOutput | null> {
   try {
-    return JSON.parse(await readFile(patchesFile(run, windowId), "utf8")) as WindowPatches;
+    return JSON.parse(await readFile(patchesFile(run, windowId), "utf8")) as WindowJobOutput;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
     throw e;

@@ -13,9 +13,12 @@ import type { PixelWindow } from "../core/raster-types.js";
 import { forEachSpan } from "./polygon-spans.js";
 import { polygonizePixels, type Connectivity } from "./polygonize.js";
 import { PolygonizeError } from "./polygon-types.js";
-import type { PatchKind, WindowPatch } from "./window-patches.js";
+import { ANY_CHANGE, anyChangeMask, type PatchKind, type WindowPatch } from "./window-patches.js";
 
-/** Reads the kind's raster (change codes, or the mismatch flag) over `bbox` of the mosaic grid. */
+/**
+ * Reads the kind's raster (change-type codes, or the mismatch flag) over `bbox` of the mosaic
+ * grid. Patches of value {@link ANY_CHANGE} are traced on the mask of any non-zero code.
+ */
 export type PatchRasterReader = (kind: PatchKind, bbox: PixelWindow) => Promise<Uint8Array>;
 
 /** A patch after joining: like a window patch, with the windows it came from. */
@@ -100,7 +103,8 @@ export async function joinAcrossSeams(
       x1: Math.max(...members.map((m) => m.bbox.x1)),
       y1: Math.max(...members.map((m) => m.bbox.y1)),
     };
-    const data = await read(first.kind, bbox);
+    const raw = await read(first.kind, bbox);
+    const data = first.kind === "change" && first.value === ANY_CHANGE ? anyChangeMask(raw) : raw;
     const polygons = polygonizePixels(data, bbox.x1 - bbox.x0, bbox.y1 - bbox.y0, {
       connectivity,
       values: [first.value],
@@ -148,7 +152,9 @@ export async function joinAcrossSeams(
       const baselineFeatures: Record<string, number> = {};
       const counties: Record<string, number> = {};
       const exclusions: Record<string, number> = {};
+      const types: Record<string, number> = {};
       for (const m of entry.members) {
+        addCounts(types, m.types);
         addCounts(baselineFeatures, m.baselineFeatures);
         addCounts(counties, m.counties);
         addCounts(exclusions, m.exclusions);
@@ -162,6 +168,7 @@ export async function joinAcrossSeams(
       out.push({
         kind: first.kind,
         value: first.value,
+        types,
         firstPixel: entry.firstPixel ?? [polyBbox.x0, polyBbox.y0],
         bbox: polyBbox,
         polygons: entry.polygons.map((p) => p.rings.map((r) => Array.from(r))),

@@ -12,11 +12,33 @@ import { polygonizePixels, type Connectivity } from "./polygonize.js";
 /** change: change-type codes; mismatch: baseline mismatch; unobserved: baseline cropland not observed (1 after date, 2 before date, 3 both). */
 export type PatchKind = "change" | "mismatch" | "unobserved";
 
+/**
+ * The value of a "change" patch that stands for any change type (patch typing "dominant"): the
+ * patch is a connected area of changed pixels, whatever their type, with per-type pixel counts in
+ * {@link WindowPatch.types}; its type is decided after joining across seams.
+ */
+export const ANY_CHANGE = 255;
+
+/** How change patches are cut: per connected changed area ("dominant") or per type ("per-type"). */
+export type PatchTyping = "dominant" | "per-type";
+
+/** 1 where `codes` is non-zero: the mask of any change, polygonised as {@link ANY_CHANGE}. */
+export function anyChangeMask(codes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(codes.length);
+  for (let i = 0; i < codes.length; i++) out[i] = codes[i]! > 0 ? ANY_CHANGE : 0;
+  return out;
+}
+
 /** One patch as found in one window, in mosaic pixel coordinates. JSON-serialisable. */
 export interface WindowPatch {
   readonly kind: PatchKind;
-  /** Change-type code (kind "change"), 1 (kind "mismatch") or the unobserved code (kind "unobserved"). */
+  /**
+   * Change-type code or {@link ANY_CHANGE} (kind "change"), 1 (kind "mismatch"), or the
+   * unobserved code (kind "unobserved": 1 after date, 2 before date, 3 both).
+   */
   readonly value: number;
+  /** Pixels per change-type code (kind "change"; empty for "mismatch" and "unobserved"). */
+  readonly types: Readonly<Record<string, number>>;
   readonly windowId: string;
   /** Connected-region id within the window (parts of one 8-connected region share it). */
   readonly region: number;
@@ -65,18 +87,36 @@ function tally(counts: Record<string, number>, key: number, n: number): void {
   counts[key] = (counts[key] ?? 0) + n;
 }
 
-/** Vectorises a window's rasters. Pure: no I/O. */
-export function patchesOfWindow(r: WindowRasters, connectivity: Connectivity): WindowPatches {
+/** Change codes that can be patches (every non-zero byte, ANY_CHANGE included). */
+const CHANGE_CODES = Array.from({ length: 255 }, (_, i) => i + 1);
+
+/**
+ * Vectorises a window's rasters. Pure: no I/O. `changesOnly` skips the mismatch and unobserved layers and the
+ * tracing of the no-change background (same change patches, less work; `patrol tune` uses it).
+ */
+export function patchesOfWindow(
+  r: WindowRasters,
+  connectivity: Connectivity,
+  typing: PatchTyping = "dominant",
+  options: { changesOnly?: boolean } = {},
+): WindowPatches {
   const { window, width } = r;
   const patches: WindowPatch[] = [];
-  for (const [kind, data] of [
-    ["change", r.changeCode],
+  const layers = [
+    ["change", typing === "dominant" ? anyChangeMask(r.changeCode) : r.changeCode],
     ["mismatch", r.mismatch],
     ["unobserved", r.unobservedCropland],
-  ] as const) {
+  ] as const;
+  for (const [kind, data] of options.changesOnly ? layers.slice(0, 1) : layers) {
     const polygons = polygonizePixels(data, width, r.height, {
       connectivity,
-      ...(kind === "mismatch" ? { values: [1] } : kind === "unobserved" ? { values: [1, 2, 3] } : {}),
+      ...(kind === "mismatch"
+        ? { values: [1] }
+        : kind === "unobserved"
+          ? { values: [1, 2, 3] }
+          : options.changesOnly
+            ? { values: CHANGE_CODES }
+            : {}),
       window,
     });
     // Parts of one 8-connected region share a region id and become one patch.
@@ -95,6 +135,7 @@ export function patchesOfWindow(r: WindowRasters, connectivity: Connectivity): W
       const baselineFeatures: Record<string, number> = {};
       const counties: Record<string, number> = {};
       const exclusions: Record<string, number> = {};
+      const types: Record<string, number> = {};
       const bbox = { x0: Infinity, y0: Infinity, x1: -Infinity, y1: -Infinity };
       for (const p of parts) {
         pixelCount += p.pixelCount;
@@ -113,12 +154,14 @@ export function patchesOfWindow(r: WindowRasters, connectivity: Connectivity): W
             tally(baselineFeatures, r.baselineFeature[i]!, 1);
             tally(counties, r.county[i]!, 1);
             tally(exclusions, r.exclusion[i]!, 1);
+            if (kind === "change") tally(types, r.changeCode[i]!, 1);
           }
         });
       }
       patches.push({
         kind,
         value: parts[0]!.value,
+        types,
         windowId: r.windowId,
         region,
         firstPixel: firstPixel ?? [bbox.x0, bbox.y0],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { close, dilate, erode, open } from "../../src/detect/morphology.js";
+import { close, dilate, erode, open, openThenClose } from "../../src/detect/morphology.js";
 import { SeededRandom } from "../../src/demo/rng.js";
 
 /** Direct 2-D definition: min/max over the in-bounds (2r+1)² square. */
@@ -50,5 +50,22 @@ describe("binary morphology", () => {
     for (let y = 2; y < 7; y++) for (let x = 2; x < 7; x++) m[y * 9 + x] = 1;
     m[4 * 9 + 4] = 0;
     expect(close(m, 9, 9, 1)[4 * 9 + 4]).toBe(1);
+  });
+
+  it("openThenClose (32 pixels a word) equals closing after opening by the direct definition", () => {
+    const r = new SeededRandom(7);
+    // Widths around word boundaries, radii 0–3, densities from sparse to dense.
+    for (const width of [1, 5, 31, 32, 33, 64, 70]) {
+      for (let k = 0; k < 6; k++) {
+        const height = r.int(1, 40);
+        const ro = r.int(0, 3);
+        const rc = r.int(0, 3);
+        const density = r.range(0.02, 0.8);
+        const m = new Uint8Array(width * height).map(() => (r.next() < density ? 1 : 0));
+        const opened = reference(reference(m, width, height, ro, "min"), width, height, ro, "max");
+        const expected = reference(reference(opened, width, height, rc, "max"), width, height, rc, "min");
+        expect(openThenClose(m, width, height, ro, rc), `${width}×${height} r=${ro},${rc}`).toEqual(expected);
+      }
+    }
   });
 });

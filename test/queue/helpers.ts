@@ -124,12 +124,14 @@ function walk(root: string, rel: string, out: Map<string, Buffer>, keep: (rel: s
 
 /**
  * The files whose bytes must not depend on how a run was executed: the issue lists
- * (GeoJSON and CSV), the baseline-mismatch layer and every window's patch list.
+ * (GeoJSON and CSV), the baseline-mismatch layer, every window's patch list and the review pages.
  */
 export function comparableOutputs(outDir: string): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
   if (!existsSync(outDir)) return out;
-  walk(outDir, "", out, (r) => /^issues\/|^windows\/[^/]+\/patches\.json$|^baseline-mismatch/.test(r));
+  walk(outDir, "", out, (r) =>
+    /^issues\/|^windows\/[^/]+\/patches\.json$|^baseline-mismatch|^review\//.test(r),
+  );
   return out;
 }
 

@@ -153,6 +153,7 @@ describe("queued runs on the demo scene", () => {
     // that come out of them, when any patch survives the rules).
     expect(patchCount(inlineFiles)).toBeGreaterThan(0);
     expect(inlineFiles.has("baseline-mismatch.geojson")).toBe(true);
+    expect(inlineFiles.has("review/index.html")).toBe(true);
     const config = deployment("one");
     await worker(config);
     const out = path.join(root, "one");

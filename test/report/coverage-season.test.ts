@@ -6,7 +6,10 @@
  *  - a season history handed over through `previousRun` (a parcel with no crop peak and no
  *    tillage from April to September) becomes abandonment issues (change type 7) on that parcel
  *    in October, the October history is written under state/pixels/, and re-running the month
- *    gives the same history and issues (idempotent).
+ *    gives the same history and issues (idempotent), and `patrol tune` re-derives that issue list,
+ *    abandonment included, from the run's cache and the history it wrote;
+ *  - a mistyped previousRun fails the run at once, and a window job on its own, naming the
+ *    previous run's state file, rather than restarting the season.
  */
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -28,6 +31,11 @@ import type { UnobservedProperties } from "../../src/report/coverage.js";
 import type { IssueProperties } from "../../src/report/issues.js";
 import { runDetect } from "../../src/report/run-detect.js";
 import { emptySeason, readSeasonState, writeSeasonState } from "../../src/season/index.js";
+import { SeriesStateError, STATE_VERSION, writeSeriesState } from "../../src/history/index.js";
+import { closeRun, openRun } from "../../src/detect/run-inputs.js";
+import { processWindow } from "../../src/report/window-job.js";
+import { issueListFiles, issueObjects, runGrid } from "../../src/evaluate/index.js";
+import { closeCachedRun, openCachedRun, retuneIssues } from "../../src/tune/index.js";
 
 const SIZE = 512;
 
@@ -262,6 +270,15 @@ describe("abandonment from a season history through patrol detect", () => {
       crs: "EPSG:4546",
       window: { x0: 0, y0: 0, x1: SIZE, y1: SIZE },
     });
+    // A previous run's folder also holds its issue series (none tracked here).
+    await writeSeriesState(path.join(dir, "prev"), {
+      version: STATE_VERSION,
+      runId: "demo-2026-09",
+      month: "2026-09",
+      runDate: "2026-09-30",
+      previousRunId: null,
+      issues: [],
+    });
     const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as Record<string, unknown>;
     // October's look must neither count as tillage nor reach the crop peak, whatever the demo's
     // colours: the history alone decides here.
@@ -307,6 +324,25 @@ describe("abandonment from a season history through patrol detect", () => {
       const x = turf.intersect(turf.featureCollection([f, parcel]));
       expect((x ? turf.area(x) : 0) / turf.area(f)).toBeGreaterThan(0.999);
       expect(f.properties.change_type_zh).toBe("撂荒");
+    }
+  });
+
+  it("is re-derived by tune from the cache and the written history, abandonment included", async () => {
+    const out = path.join(dir, "out");
+    const run = await openCachedRun(out);
+    try {
+      const [again] = await retuneIssues(run, [run.config]);
+      const listed = await issueObjects(await issueListFiles(out), await runGrid(out));
+      expect(listed.objects.some((o) => o.changeType === "abandonment")).toBe(true);
+      const key = (o: { id: string; changeType: string | null; areaM2: number }) =>
+        `${o.id}|${o.changeType}|${o.areaM2}`;
+      expect(again!.objects.map(key).sort()).toEqual(listed.objects.map(key).sort());
+      let differ = 0;
+      for (let i = 0; i < listed.labels.length; i++)
+        if (listed.labels[i]! > 0 !== again!.labels[i]! > 0) differ++;
+      expect(differ).toBe(0);
+    } finally {
+      await closeCachedRun(run);
     }
   });
 
@@ -424,19 +460,27 @@ describe("a sensor profile's quality band through patrol detect", () => {
 });
 
 describe("a mistyped previousRun", () => {
-  it("fails the windows with a ConfigError naming it, rather than restarting the season", async () => {
+  it("fails the run at once, and a window job on its own, naming the state it lacks", async () => {
     await useBackend("wasm");
     const dir = mkdtempSync(path.join(tmpdir(), "no-previous-"));
     const { manifestPath } = await writeDemoScene(dir, { size: 256, windowSize: 256 });
     const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as Record<string, unknown>;
     manifest.previousRun = "out-2026-09-typo";
     writeFileSync(manifestPath, JSON.stringify(manifest));
-    const summary = await runDetect(manifestPath, { logger: silentLogger() });
-    expect(summary.status).toBe("partial");
-    expect(summary.failedWindows.length).toBe(summary.windows.total);
-    for (const f of summary.failedWindows) {
-      expect(f.errorName).toBe("ConfigError");
-      expect(f.reason).toContain("out-2026-09-typo");
+    const expected = path.join(dir, "out-2026-09-typo", "state", "issues.json");
+    const err = await runDetect(manifestPath, { logger: silentLogger() }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SeriesStateError);
+    expect((err as SeriesStateError).file).toBe(expected);
+    // A window job (as a queue worker runs it) checks too, before writing any season history.
+    const run = await openRun(manifestPath, { logger: silentLogger() });
+    try {
+      const windowErr = await processWindow(run, run.windows[0]!, { logger: silentLogger() }).catch(
+        (e: unknown) => e,
+      );
+      expect(windowErr).toBeInstanceOf(SeriesStateError);
+      expect((windowErr as SeriesStateError).file).toBe(expected);
+    } finally {
+      await closeRun(run);
     }
   }, 120_000);
 });

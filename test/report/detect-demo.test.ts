@@ -92,6 +92,30 @@ describe("patrol detect on the demo scene", () => {
     expect(nine.summary.totals).toEqual(one.summary.totals);
   });
 
+  it("records the SHA-256 of every input once, each tile hashed by one window (checked against sha256sum)", () => {
+    const manifest = JSON.parse(readFileSync(path.join(nine.dir, "manifest.json"), "utf8")) as {
+      tiles: Array<{ after: { source: string }; before: { source: string } }>;
+      baseline: { path: string };
+      counties: { path: string };
+      exclusions: Array<{ path: string }>;
+    };
+    const inputs = [
+      ...manifest.tiles.flatMap((t) => [t.after.source, t.before.source]),
+      manifest.baseline.path,
+      manifest.counties.path,
+      ...manifest.exclusions.map((e) => e.path),
+    ];
+    expect(inputs.length).toBeGreaterThan(18);
+    const reference = Object.fromEntries(
+      inputs.map((f) => [
+        f,
+        execFileSync("sha256sum", [path.join(nine.dir, f)], { encoding: "utf8" }).split(" ")[0],
+      ]),
+    );
+    // Same keys in manifest order, same digests.
+    expect(Object.entries(nine.summary.checksums)).toEqual(Object.entries(reference));
+  });
+
   it("writes RFC 7946 issue lists: lon/lat, counter-clockwise exteriors, no crs member", () => {
     const root = path.join(one.dir, "out", "issues");
     for (const pref of readdirSync(root)) {
@@ -182,5 +206,20 @@ describe("patrol detect on the demo scene", () => {
       else expect(issue.properties.status).toBe("new");
     }
     expect(one.issues.some((f) => f.properties.status === "approved")).toBe(true);
+  });
+
+  it("drops patches under the minimum size in pixels (25 px of 4 m) and counts them", () => {
+    const manifest = JSON.parse(readFileSync(path.join(one.dir, "manifest.json"), "utf8")) as {
+      tiles: Array<{ after: { source: string } }>;
+    };
+    const tif = path.join(one.dir, manifest.tiles[0]!.after.source);
+    const info = JSON.parse(execFileSync("gdalinfo", ["-json", tif], { encoding: "utf8" })) as {
+      geoTransform: number[];
+    };
+    const pixelM2 = Math.abs(info.geoTransform[1]! * info.geoTransform[5]!);
+    expect(one.summary.config.minPatchPixels).toBe(25);
+    // Ellipsoidal areas differ from grid areas by the projection's scale (under 0.1% here).
+    for (const issue of one.issues) expect(issue.properties.area_m2).toBeGreaterThan(25 * pixelM2 * 0.999);
+    expect(one.summary.totals.dropped["below-min-area"]).toBeGreaterThan(0);
   });
 });

@@ -55,3 +55,14 @@ export function noTools(...cmds: string[]): boolean {
 }
 
 export const repoPath = (...parts: string[]): string => path.join(repoRoot, ...parts);
+
+/** Headless Chromium for the browser lane (`*.browser.test.ts`); Debian's `chromium` package. */
+export const chromiumPath = process.env.PATROL_CHROMIUM ?? "/usr/bin/chromium";
+
+/** Use as `describe.skipIf(noChromium())(...)`. */
+export function noChromium(): boolean {
+  return missing(
+    `Chromium at ${chromiumPath} (apt-get install chromium, or set PATROL_CHROMIUM)`,
+    existsSync(chromiumPath),
+  );
+}

@@ -37,6 +37,10 @@ export function formatRunSummary(s: RunSummary, outDir: string): string {
       `  county ${c.adcode} ${c.name}: ${c.issues} issues, cropland observed ${share}${c.file ? ` → ${c.file}` : ""}`,
     );
   }
+  const h = s.series;
+  lines.push(
+    `  series${h.previousRunId ? ` (after ${h.previousRunId})` : ""}: ${h.byStatus.new} new, ${h.byStatus.persisting} persisting, ${h.byStatus.reopened} reopened, ${h.resolved.length} resolved this month; tiers ${h.listedByTier.first}/${h.listedByTier.provisional}/${h.listedByTier.confirmed} first/provisional/confirmed; ${h.overdue.length} overdue`,
+  );
   for (const f of s.failedTiles) lines.push(`  FAILED tile ${f.tileId}: ${f.reason}`);
   for (const f of s.failedWindows)
     lines.push(`  FAILED window ${f.windowId} (tiles ${f.tileIds.join(", ")}): ${f.reason}`);

@@ -8,6 +8,12 @@ import { registerRunCommand } from "./run.js";
 import { registerWorkerCommand } from "./worker.js";
 import { registerStatusCommand } from "./status.js";
 import { registerSeasonCommand } from "./season.js";
+import { registerEvaluateCommand } from "./evaluate.js";
+import { registerTuneCommand } from "./tune.js";
+import { registerReviewCommand } from "./review.js";
+import { registerFeedbackCommand } from "./feedback.js";
+import { registerDemoSeriesCommand } from "./demo-series.js";
+import { registerIssuesCommand } from "./issues.js";
 
 /** Every subcommand's registration function; add new commands here. */
 export const commands: Array<(program: Command) => void> = [
@@ -20,4 +26,10 @@ export const commands: Array<(program: Command) => void> = [
   registerWorkerCommand,
   registerStatusCommand,
   registerSeasonCommand,
+  registerEvaluateCommand,
+  registerTuneCommand,
+  registerReviewCommand,
+  registerFeedbackCommand,
+  registerDemoSeriesCommand,
+  registerIssuesCommand,
 ];
