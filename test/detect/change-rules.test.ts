@@ -2,7 +2,12 @@ import { describe, expect, it } from "vitest";
 import { parseDetectionConfig } from "../../src/config/detection-config.js";
 import { changeType } from "../../src/core/change-types.js";
 import type { LandCoverId } from "../../src/core/land-cover.js";
-import { applyChangeRules, type ProbabilityPlanes } from "../../src/detect/change-rules.js";
+import {
+  applyChangeRules,
+  scoreChanges,
+  thresholdChanges,
+  type ProbabilityPlanes,
+} from "../../src/detect/change-rules.js";
 
 const CLASSES: LandCoverId[] = ["cropland", "orchard", "trees", "grass", "turf", "water", "pond", "built_up"];
 
@@ -148,5 +153,50 @@ describe("abandonment from the season history", () => {
     const without = applyChangeRules({ before, after, baselineCropland: baseline, valid }, noMorphology);
     expect(without.undetectable).toContain("abandonment");
     expect(without.changeCode[0]).toBe(0);
+  });
+
+  it("comes last: takes what the image-based cleaning removed, then is cleaned on its own", () => {
+    // A 9×9 cropland field: an isolated construction pixel at (4,4), which opening removes; the
+    // whole field is flagged by the history except a lone flagged pixel at (0,8) cut off by an
+    // unflagged L around it, which abandonment's own opening removes.
+    const w = 9;
+    const n = w * w;
+    const afterClasses: LandCoverId[] = Array.from({ length: n }, () => "grass");
+    afterClasses[4 * w + 4] = "built_up";
+    const grid = (p: ProbabilityPlanes): ProbabilityPlanes => ({ ...p, width: w, height: w });
+    const before = grid(certain(Array.from({ length: n }, () => "cropland")));
+    const after = grid(certain(afterClasses));
+    const ones = new Uint8Array(n).fill(1);
+    const flagged = new Uint8Array(n).fill(1);
+    for (const [x, y] of [
+      [0, 7],
+      [1, 7],
+      [1, 8],
+      [0, 6],
+      [1, 6],
+      [2, 6],
+      [2, 7],
+      [2, 8],
+    ])
+      flagged[y! * w + x!] = 0;
+    const evidence = new Uint8Array(n).fill(180);
+    const inputs = { before, after, baselineCropland: ones, valid: ones, abandoned: { flagged, evidence } };
+    const config = parseDetectionConfig({});
+    const r = applyChangeRules(inputs, config);
+    const ABANDONMENT = changeType("abandonment").code;
+    expect(r.changeCode[4 * w + 4]).toBe(ABANDONMENT); // opened away as construction, then abandonment
+    expect(r.confidence[4 * w + 4]).toBe(180);
+    expect(r.changeCode[8 * w + 0]).toBe(0); // a lone flagged pixel: abandonment's own opening
+    expect(r.changeCode[0]).toBe(ABANDONMENT);
+    expect(r.changeCode.includes(changeType("construction").code)).toBe(false);
+    // The split the tuner uses gives the same, and refuses scores taken with a history it lacks.
+    const scores = scoreChanges(inputs, config);
+    expect(scores.fromHistory).toEqual(["abandonment"]);
+    const split = thresholdChanges(scores, inputs, config);
+    expect(Array.from(split.changeCode)).toEqual(Array.from(r.changeCode));
+    expect(Array.from(split.confidence)).toEqual(Array.from(r.confidence));
+    expect(() => thresholdChanges(scores, { baselineCropland: ones, valid: ones }, config)).toThrow(
+      /season history/,
+    );
   });
 });
