@@ -82,6 +82,9 @@ export function unobservedFile(c: { adcode: string; prefectureAdcode: string }):
 
 type MapPolygons = number[][][][];
 
+/** A coordinate rounded to a micrometre. */
+const snap = (v: number): number => Math.round(v * 1e6) / 1e6;
+
 function toMap(patch: JoinedPatch, affine: Affine): MapPolygons {
   return patch.polygons.map((rings) =>
     rings.map((ring) => {
@@ -115,16 +118,34 @@ export function unobservedFeatures(
       let parts: MapPolygons;
       if (keys.length === 1) parts = polygons;
       else {
+        // Clipped about the grid's origin with vertices snapped to a micrometre: polygon clipping
+        // (polyclip-ts) fails ("Unable to complete output ring") where a county vertex lies on a
+        // pixel corner but for float noise (1299.9999999998836 against 1300).
+        const ox = ctx.affine.originX;
+        const oy = ctx.affine.originY;
+        const shift = (rings: number[][][], dx: number, dy: number): number[][][] =>
+          rings.map((ring) => ring.map(([x, y]) => [snap(x! + dx), snap(y! + dy)]));
+        const countyRings =
+          county.geometry.type === "Polygon" ? [county.geometry.coordinates] : county.geometry.coordinates;
         const cut = turfIntersect({
           type: "FeatureCollection",
           features: [
-            { type: "Feature", properties: {}, geometry: { type: "MultiPolygon", coordinates: polygons } },
-            { type: "Feature", properties: {}, geometry: county.geometry },
+            {
+              type: "Feature",
+              properties: {},
+              geometry: { type: "MultiPolygon", coordinates: polygons.map((p) => shift(p, -ox, -oy)) },
+            },
+            {
+              type: "Feature",
+              properties: {},
+              geometry: { type: "MultiPolygon", coordinates: countyRings.map((p) => shift(p, -ox, -oy)) },
+            },
           ],
         });
         if (!cut) continue;
         const g = (rewind(cut) as typeof cut).geometry; // RFC 7946 winding (exterior counter-clockwise)
-        parts = g.type === "Polygon" ? [g.coordinates] : g.coordinates;
+        const local = g.type === "Polygon" ? [g.coordinates] : g.coordinates;
+        parts = local.map((p) => shift(p, ox, oy));
       }
       const lonLat = parts.map((rings) =>
         rings.map((ring) =>
