@@ -5,7 +5,10 @@
  * no quality band) must find them. Checked against the generator's truth cloud mask
  * (`truth/clouds-2026-12.tif`) and images, never against the pipeline's own counts:
  *  1. no issue is detected on a pixel under the truth clouds;
- *  2. the county coverage layers cover (almost) all cropland under the truth clouds;
+ *  2. the county coverage layers cover (almost) all cropland under the truth clouds, and the
+ *     county summaries' unobserved cropland area matches the cropland under the truth clouds or at
+ *     nodata on either date within 10% (the test also masks shadows and cloud edges, and the
+ *     summary's areas are ellipsoidal where the expectation is the grid's 16 m² a pixel);
  *  3. no tracked issue under the clouds is resolved: what was resolved is at most
  *     1 − history.minObservedShare under cloud, and the tracked patches the clouds cover more
  *     than that are carried over, sighted "unobserved".
@@ -102,6 +105,35 @@ describe("painted clouds in the demo's cloudy month", () => {
     const detected = states[CLOUDY]!.issues.filter((t) => t.sighting === "detected");
     expect(detected.length).toBeGreaterThan(0);
     for (const t of detected) expect(cloudPixels(t.feature).clouded, t.id).toBe(0);
+  });
+
+  it("reports as unobserved the cropland under the clouds or at nodata, within 10%", () => {
+    const scene = w.series.scene;
+    const cropland = burn(scene.baseline.features.filter((f) => /^01/.test(String(f.properties?.DLBM))));
+    const county = burn(scene.counties.features);
+    const after = w.series.months[CLOUDY]!.after.bands;
+    const before = scene.before.bands;
+    const nodata = (b: typeof after, i: number): boolean => b[0][i] === 0 && b[1][i] === 0 && b[2][i] === 0;
+    let underCloud = 0;
+    let unobserved = 0;
+    for (let i = 0; i < cropland.length; i++) {
+      if (!cropland[i] || !county[i]) continue;
+      const cloud = truthClouds[i] === 1;
+      if (cloud) underCloud++;
+      if (cloud || nodata(after, i) || nodata(before, i)) unobserved++;
+    }
+    const pixelM2 = Math.abs(scene.affine.pixelWidth * scene.affine.pixelHeight);
+    const expected = unobserved * pixelM2;
+    const reported = summaries[CLOUDY]!.counties.reduce((s, c) => s + c.unobservedAreaM2, 0);
+    // The clear month before it: the same nodata, no clouds.
+    const clear = summaries[1]!.counties.reduce((s, c) => s + c.unobservedAreaM2, 0);
+    console.log(
+      `unobserved cropland 2026-12: reported ${reported.toFixed(0)} m², truth (cloud or nodata) ${expected.toFixed(0)} m² ` +
+        `(of which under cloud ${(underCloud * pixelM2).toFixed(0)} m²), ratio ${(reported / expected).toFixed(4)}; ` +
+        `clear 2026-11 reported ${clear.toFixed(0)} m²`,
+    );
+    expect(underCloud).toBeGreaterThan(0);
+    expect(Math.abs(reported - expected) / expected).toBeLessThanOrEqual(0.1);
   });
 
   it("puts the cropland under the clouds in the county coverage layers", () => {
