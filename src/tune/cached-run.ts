@@ -39,7 +39,7 @@ export interface CachedRun {
   readonly windows: readonly CachedWindow[];
   readonly after: Mosaic;
   readonly before: Mosaic;
-  /** The windows' change rasters (band 3: observed on both dates). */
+  /** The windows' change rasters (0-based band 3: observed on both dates; 4: unobserved cropland). */
   readonly change: Mosaic;
   /** Land-cover class of each probability band. */
   readonly classIds: readonly LandCoverId[];

@@ -6,7 +6,7 @@
  * every config is applied to it in turn.
  *
  * What the run derived from the imagery beyond the probabilities is read back from its outputs,
- * never recomputed: the observed mask (cloud and shadow masks included) from `change.tif` band 4,
+ * never recomputed: the observed mask (cloud and shadow masks included) from `change.tif` (4th band),
  * and the abandonment flags from the season history the run wrote (`state/pixels/`), evaluated
  * with each config's abandonment parameters as the run evaluated them with its own.
  *
