@@ -6,9 +6,11 @@
  * (`truth/clouds-2026-12.tif`) and images, never against the pipeline's own counts:
  *  1. no issue is detected on a pixel under the truth clouds;
  *  2. the county coverage layers cover (almost) all cropland under the truth clouds, and the
- *     county summaries' unobserved cropland area matches the cropland under the truth clouds or at
- *     nodata on either date within 10% (the test also masks shadows and cloud edges, and the
- *     summary's areas are ellipsoidal where the expectation is the grid's 16 m² a pixel);
+ *     county summaries' unobserved cropland area is at least the cropland under the truth clouds
+ *     or at nodata on either date, and at most 30% more: the mask is conservative by design
+ *     (cloud-edge growth and a 3-pixel buffer as in Fmask, and a shadow search), which around
+ *     the demo's hard-edged, shadowless clouds costs about 24% (measured: with edge growth and
+ *     buffer at 0 the excess is 0.3%);
  *  3. no tracked issue under the clouds is resolved: what was resolved is at most
  *     1 − history.minObservedShare under cloud, and the tracked patches the clouds cover more
  *     than that are carried over, sighted "unobserved".
@@ -107,7 +109,7 @@ describe("painted clouds in the demo's cloudy month", () => {
     for (const t of detected) expect(cloudPixels(t.feature).clouded, t.id).toBe(0);
   });
 
-  it("reports as unobserved the cropland under the clouds or at nodata, within 10%", () => {
+  it("reports as unobserved all cropland under the clouds or at nodata, and at most 30% more", () => {
     const scene = w.series.scene;
     const cropland = burn(scene.baseline.features.filter((f) => /^01/.test(String(f.properties?.DLBM))));
     const county = burn(scene.counties.features);
@@ -133,7 +135,10 @@ describe("painted clouds in the demo's cloudy month", () => {
         `clear 2026-11 reported ${clear.toFixed(0)} m²`,
     );
     expect(underCloud).toBeGreaterThan(0);
-    expect(Math.abs(reported - expected) / expected).toBeLessThanOrEqual(0.1);
+    // Never under-reports a gap (1% for soft cloud edges the test misses and ellipsoidal vs grid
+    // areas); over-reports by the conservative margins only.
+    expect(reported / expected).toBeGreaterThanOrEqual(0.99);
+    expect(reported / expected).toBeLessThanOrEqual(1.3);
   });
 
   it("puts the cropland under the clouds in the county coverage layers", () => {
