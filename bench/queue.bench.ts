@@ -5,6 +5,8 @@
  * - queue/empty-job-overhead: a run-shaped flow of N empty window jobs under one parent, taken
  *   by one in-process worker one job at a time; wall time from submit to the parent's
  *   completion per job — what the queue adds to every window.
+ * - queue/machine-ceiling: the same demo run by `patrol detect` in one process, then in two
+ *   processes at once (no queue): how much two processes can gain on this machine at all.
  * - queue/workers-1-vs-2: the demo scene (3072×3072, 36 windows of 512) run through `patrol
  *   worker` processes, first one and then two; the speed-up is the ratio of wall times from
  *   submit to summary. On a machine with 2 cores shared with other work it cannot reach 2.
@@ -123,6 +125,40 @@ async function queuedDemo(ctx: BenchContext, workers: number, run: number): Prom
   }
 }
 
+/** Wall time of `patrol detect` (in-process, no queue) on the demo, in `copies` concurrent processes. */
+async function inlineDetect(ctx: BenchContext, copies: number, run: number): Promise<number> {
+  const manifest = path.join(ctx.tmpDir, DEMO, "manifest.json");
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from(
+      { length: copies },
+      (_, k) =>
+        new Promise<void>((resolve, reject) => {
+          const child = spawn(
+            process.execPath,
+            [
+              "--import",
+              "tsx",
+              "src/cli/main.ts",
+              "detect",
+              "--manifest",
+              manifest,
+              "--out",
+              path.join(ctx.tmpDir, DEMO, `inline-${copies}-${k}-${run}`),
+              "--backend",
+              "wasm",
+            ],
+            { cwd: REPO, stdio: ["ignore", "ignore", "ignore"] },
+          );
+          child.on("exit", (code) =>
+            code === 0 ? resolve() : reject(new RangeError(`patrol detect exited ${code}`)),
+          );
+        }),
+    ),
+  );
+  return performance.now() - t0;
+}
+
 export const benchmarks: BenchModule = {
   async prepare(ctx: BenchContext) {
     // 3072² at 4 m (12 km square, ~150 km² of a county) in 36 windows of 512: window jobs
@@ -145,6 +181,29 @@ export const benchmarks: BenchModule = {
             { name: "overhead per job", unit: "ms", spread: spreadOf(perJob), higherIsBetter: false },
           ],
           notes: ["submit → parent completed, divided by 201 jobs; includes the flow's atomic add"],
+        };
+      },
+    },
+    {
+      name: "queue/machine-ceiling",
+      description:
+        "no queue: one `patrol detect` process, then two at once on the same demo; the ratio of work done per second is the most two workers could gain here",
+      async run(ctx: BenchContext): Promise<StageResult> {
+        const repeats = ctx.quick ? 1 : 2;
+        const ceiling: number[] = [];
+        for (let i = 0; i < repeats; i++) {
+          const one = await inlineDetect(ctx, 1, i);
+          const two = await inlineDetect(ctx, 2, i);
+          ceiling.push((2 * one) / two);
+          ctx.log(`run ${i + 1}: 1 process ${one.toFixed(0)} ms, 2 processes at once ${two.toFixed(0)} ms`);
+        }
+        return {
+          metrics: [
+            { name: "throughput 2 vs 1 process", unit: "×", spread: spreadOf(ceiling), higherIsBetter: true },
+          ],
+          notes: [
+            "2 × (time of one run) / (time of two concurrent runs): below 2 when the cores share memory bandwidth or caches",
+          ],
         };
       },
     },
