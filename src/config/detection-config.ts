@@ -4,6 +4,8 @@
  * fills a missing section by parsing an empty object, so section defaults live in one place. Unknown
  * keys are errors. The resolved config is written into every run's summary.
  */
+import { readFile } from "node:fs/promises";
+import YAML from "yaml";
 import { z } from "zod";
 import type { ChangeTypeId } from "../core/change-types.js";
 import { ConfigError } from "../core/errors.js";
@@ -510,6 +512,26 @@ export function parseDetectionConfig(input: unknown, source = "detection config"
     throw new ConfigError(source, "tiers.provisionalDetections must not exceed tiers.confirmedDetections");
   }
   return result.data;
+}
+
+/**
+ * Reads a detection config file (JSON, or YAML by its .yml/.yaml extension) and resolves it with
+ * {@link parseDetectionConfig}. An unreadable or unparsable file is a {@link ConfigError} naming it.
+ */
+export async function loadDetectionConfigFile(file: string): Promise<DetectionConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (cause) {
+    throw new ConfigError(file, "cannot read the detection config", { cause });
+  }
+  let data: unknown;
+  try {
+    data = /\.ya?ml$/i.test(file) ? YAML.parse(text) : JSON.parse(text);
+  } catch (cause) {
+    throw new ConfigError(file, `not valid JSON/YAML: ${(cause as Error).message}`, { cause });
+  }
+  return parseDetectionConfig(data, file);
 }
 
 /** One line per problem: "rules.pond.threshold: Too big: expected number to be <=1". */

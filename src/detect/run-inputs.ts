@@ -7,7 +7,11 @@ import path from "node:path";
 import { Classifier } from "../classify/classifier.js";
 import { DEFAULT_MODEL_DIR } from "../classify/default-model.js";
 import { featureHalo, pyramidCell } from "../classify/features.js";
-import { parseDetectionConfig, type DetectionConfig } from "../config/detection-config.js";
+import {
+  loadDetectionConfigFile,
+  parseDetectionConfig,
+  type DetectionConfig,
+} from "../config/detection-config.js";
 import { insideOutput, loadManifest, resolveSource, type Manifest } from "../config/manifest.js";
 import { ConfigError, PatrolError } from "../core/errors.js";
 import type { PixelWindow } from "../core/raster-types.js";
@@ -18,17 +22,10 @@ import type { ExclusionProperties } from "../ingest/exclusion-layer.js";
 import { buildMosaic, type Mosaic } from "../ingest/mosaic.js";
 import { openRaster } from "../ingest/raster-source.js";
 import type { RasterSource } from "../ingest/raster-source-types.js";
-import {
-  checkBandCount,
-  parseSensorProfile,
-  resolveSensorProfile,
-  type SensorProfile,
-} from "../ingest/sensor-profile.js";
+import { checkBandCount, profileFromSpec, type SensorProfile } from "../ingest/sensor-profile.js";
 import type { VectorLayer } from "../ingest/vector-layer.js";
 import { loadRunLayers } from "./run-layers.js";
 import type { Logger } from "../core/logger.js";
-import { readFile } from "node:fs/promises";
-import YAML from "yaml";
 
 export interface FailedTile {
   readonly tileId: string;
@@ -69,15 +66,6 @@ export interface RunInputs {
   readonly failedTiles: readonly FailedTile[];
 }
 
-function profileOf(
-  manifest: Manifest,
-  spec: string | Record<string, unknown> | undefined,
-  file: string,
-): SensorProfile {
-  const p = spec ?? manifest.profile;
-  return typeof p === "string" ? resolveSensorProfile(p, [], file) : parseSensorProfile(p, file, "profile");
-}
-
 async function loadDetectionConfig(
   manifest: Manifest,
   baseDir: string,
@@ -85,20 +73,7 @@ async function loadDetectionConfig(
 ): Promise<DetectionConfig> {
   const d = manifest.detection;
   if (typeof d !== "string") return parseDetectionConfig(d ?? {}, `${file} detection`);
-  const configFile = path.resolve(baseDir, d);
-  let text: string;
-  try {
-    text = await readFile(configFile, "utf8");
-  } catch (cause) {
-    throw new ConfigError(configFile, "cannot read the detection config", { cause });
-  }
-  let data: unknown;
-  try {
-    data = /\.ya?ml$/i.test(configFile) ? YAML.parse(text) : JSON.parse(text);
-  } catch (cause) {
-    throw new ConfigError(configFile, `not valid JSON/YAML: ${(cause as Error).message}`, { cause });
-  }
-  return parseDetectionConfig(data, configFile);
+  return loadDetectionConfigFile(path.resolve(baseDir, d));
 }
 
 /** Plans windows of `size` pixels (a multiple of `cell`) over the mosaic, skipping empty ones. */
@@ -168,8 +143,8 @@ export async function openRun(manifestFile: string, options: OpenRunOptions): Pr
   for (const tile of manifest.tiles) {
     const opened: RasterSource[] = [];
     try {
-      const ap = profileOf(manifest, tile.after.profile, manifestFile);
-      const bp = profileOf(manifest, tile.before.profile, manifestFile);
+      const ap = profileFromSpec(tile.after.profile, manifest.profile, manifestFile);
+      const bp = profileFromSpec(tile.before.profile, manifest.profile, manifestFile);
       for (const [image, profile] of [
         [tile.after, ap],
         [tile.before, bp],

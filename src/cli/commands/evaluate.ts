@@ -4,10 +4,8 @@
  * recall, F1 and IoU and the confusion between types; a table on stdout, JSON with --json.
  */
 import path from "node:path";
-import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
-import YAML from "yaml";
-import { parseDetectionConfig, type DetectionConfig } from "../../config/detection-config.js";
+import { loadDetectionConfigFile, type DetectionConfig } from "../../config/detection-config.js";
 import { writeFileAtomic } from "../../core/atomic-write.js";
 import { ConfigError } from "../../core/errors.js";
 import { evaluateRunIssues, formatEvaluation, type EvaluationReport } from "../../evaluate/index.js";
@@ -52,22 +50,6 @@ function thresholdsOf(text: string): (c: DetectionConfig) => DetectionConfig {
   });
 }
 
-async function configFile(file: string): Promise<DetectionConfig> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (cause) {
-    throw new ConfigError(file, "cannot read the detection config", { cause });
-  }
-  let data: unknown;
-  try {
-    data = /\.ya?ml$/i.test(file) ? YAML.parse(text) : JSON.parse(text);
-  } catch (cause) {
-    throw new ConfigError(file, `not valid JSON/YAML: ${(cause as Error).message}`, { cause });
-  }
-  return parseDetectionConfig(data, file);
-}
-
 export function registerEvaluateCommand(program: Command): void {
   addReferenceOptions(
     program
@@ -102,7 +84,7 @@ export function registerEvaluateCommand(program: Command): void {
       throw new ConfigError("--threshold", "give --threshold or --config, not both");
     let report: EvaluationReport;
     if (o.config !== undefined) {
-      const config = await configFile(path.resolve(o.config));
+      const config = await loadDetectionConfigFile(path.resolve(o.config));
       report = await evaluateRetuned(run, () => config, options);
     } else if (o.threshold !== undefined) {
       report = await evaluateRetuned(run, thresholdsOf(o.threshold), options);

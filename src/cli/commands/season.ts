@@ -9,7 +9,7 @@
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import YAML from "yaml";
-import { parseDetectionConfig } from "../../config/detection-config.js";
+import { loadDetectionConfigFile, parseDetectionConfig } from "../../config/detection-config.js";
 import { ConfigError } from "../../core/errors.js";
 import { createLogger } from "../../core/logger.js";
 import { resolveSensorProfile } from "../../ingest/sensor-profile.js";
@@ -36,6 +36,7 @@ interface SeasonCliOptions {
   out: string;
 }
 
+/** Reads a JSON or YAML file (by extension), e.g. the --dates list. */
 async function readJsonOrYaml(file: string): Promise<unknown> {
   let text: string;
   try {
@@ -105,7 +106,7 @@ export function registerSeasonCommand(program: Command): void {
     .requiredOption("--out <dir>", "output folder")
     .action(async (o: SeasonCliOptions) => {
       const logger = createLogger();
-      const config = parseDetectionConfig(o.config ? await readJsonOrYaml(o.config) : {}, o.config);
+      const config = o.config ? await loadDetectionConfigFile(o.config) : parseDetectionConfig({});
       if ((o.ndvi ? 1 : 0) + (o.image.length > 0 ? 1 : 0) !== 1)
         throw new ConfigError("patrol season", "give either --ndvi or --image (one or more), not both");
       let loaded;
