@@ -275,6 +275,19 @@ export function parseSensorProfile(input: unknown, source: string, path = ""): S
 }
 
 /**
+ * The profile a manifest gives an image: its own `spec` (a built-in name or an inline definition)
+ * or else the manifest's default. `file` names the manifest in errors.
+ */
+export function profileFromSpec(
+  spec: string | Record<string, unknown> | undefined,
+  fallback: string | Record<string, unknown>,
+  file: string,
+): SensorProfile {
+  const p = spec ?? fallback;
+  return typeof p === "string" ? resolveSensorProfile(p, [], file) : parseSensorProfile(p, file, "profile");
+}
+
+/**
  * The profile named `id`: a custom one when given, else a built-in. Throws {@link ConfigError}
  * listing what exists when there is none.
  */

@@ -7,19 +7,14 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { formatZodIssues, parseDetectionConfig } from "../config/detection-config.js";
-import { insideOutput, loadManifest, resolveSource, type Manifest } from "../config/manifest.js";
+import { insideOutput, loadManifest, resolveSource } from "../config/manifest.js";
 import { ConfigError, PatrolError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import { registerCrs } from "../ingest/crs.js";
 import { buildMosaic } from "../ingest/mosaic.js";
 import { openRaster } from "../ingest/raster-source.js";
 import type { RasterSource } from "../ingest/raster-source-types.js";
-import {
-  checkBandCount,
-  parseSensorProfile,
-  resolveSensorProfile,
-  type SensorProfile,
-} from "../ingest/sensor-profile.js";
+import { checkBandCount, profileFromSpec, type SensorProfile } from "../ingest/sensor-profile.js";
 import type { ReviewRun, ReviewSummary } from "./write-review-pages.js";
 
 const summarySchema = z.looseObject({
@@ -73,15 +68,6 @@ async function readSummary(outDir: string): Promise<z.infer<typeof summarySchema
   return parsed.data;
 }
 
-function profileOf(
-  manifest: Manifest,
-  spec: string | Record<string, unknown> | undefined,
-  file: string,
-): SensorProfile {
-  const p = spec ?? manifest.profile;
-  return typeof p === "string" ? resolveSensorProfile(p, [], file) : parseSensorProfile(p, file, "profile");
-}
-
 /**
  * Opens a finished run for the review stage. Give the output folder, the manifest, or both (the
  * output folder then overrides the manifest's, as `patrol detect --out` does). Tiles that cannot be
@@ -120,7 +106,7 @@ export async function openReviewRun(options: OpenReviewOptions): Promise<OpenedR
   for (const tile of manifest.tiles) {
     let raster: RasterSource | null = null;
     try {
-      const p = profileOf(manifest, tile.after.profile, manifestFile);
+      const p = profileFromSpec(tile.after.profile, manifest.profile, manifestFile);
       raster = await openRaster(resolveSource(baseDir, tile.after.source));
       checkBandCount(p, raster);
       rasters.push(raster);
