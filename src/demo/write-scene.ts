@@ -93,6 +93,34 @@ export async function writeDemoTiles(
   return tiles;
 }
 
+/**
+ * A demo run's manifest (the layers as {@link writeDemoScene} writes them); `previousRun` links a
+ * month of the demo series to the one before.
+ */
+export function demoManifest(m: {
+  runId: string;
+  month: string;
+  runDate: string;
+  output: string;
+  previousRun?: string | undefined;
+  tiles: readonly DemoTileEntry[];
+  windowSize?: number | undefined;
+}): Record<string, unknown> {
+  return {
+    runId: m.runId,
+    month: m.month,
+    runDate: m.runDate,
+    output: m.output,
+    ...(m.previousRun !== undefined ? { previousRun: m.previousRun } : {}),
+    profile: "rgb",
+    tiles: m.tiles,
+    baseline: { path: "baseline.geojson", classField: "DLBM", pbfField: "YJJBNT" },
+    counties: { path: "counties.geojson" },
+    exclusions: [{ path: "exclusions.geojson", kindField: "kind", idField: "approval_no" }],
+    ...(m.windowSize !== undefined ? { windowSize: m.windowSize } : {}),
+  };
+}
+
 /** Generates the demo scene and writes it under `dir`. Returns the manifest's path. */
 export async function writeDemoScene(dir: string, options: WriteDemoOptions = {}): Promise<WrittenDemo> {
   const scene = generateDemoScene(options);
@@ -105,18 +133,14 @@ export async function writeDemoScene(dir: string, options: WriteDemoOptions = {}
     "mismatch-truth.geojson": scene.mismatchTruth,
   };
   for (const [name, fc] of Object.entries(layers)) await writeFile(path.join(dir, name), JSON.stringify(fc));
-  const manifest = {
+  const manifest = demoManifest({
     runId: options.runId ?? "demo-2026-10",
     month: scene.after.date.slice(0, 7),
     runDate: "2026-10-20",
     output: options.output ?? "out",
-    profile: "rgb",
     tiles,
-    baseline: { path: "baseline.geojson", classField: "DLBM", pbfField: "YJJBNT" },
-    counties: { path: "counties.geojson" },
-    exclusions: [{ path: "exclusions.geojson", kindField: "kind", idField: "approval_no" }],
-    ...(options.windowSize !== undefined ? { windowSize: options.windowSize } : {}),
-  };
+    windowSize: options.windowSize,
+  });
   const manifestPath = path.join(dir, "manifest.json");
   await writeFile(manifestPath, JSON.stringify(manifest, null, 2) + "\n");
   return { scene, manifestPath, truthPath: path.join(dir, "truth.geojson") };

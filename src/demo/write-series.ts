@@ -20,7 +20,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { writeGeoTiff } from "../ingest/geotiff-writer.js";
 import { generateDemoSeries, type DemoSeries, type DemoSeriesOptions } from "./series.js";
-import { writeDemoTiles } from "./write-scene.js";
+import { demoManifest, writeDemoTiles } from "./write-scene.js";
 
 export interface WriteDemoSeriesOptions extends DemoSeriesOptions {
   readonly tilesPerSide?: 1 | 2 | 3;
@@ -81,19 +81,15 @@ export async function writeDemoSeries(
         [m.cloudMask],
       );
     const output = `runs/${m.month}`;
-    const manifest = {
+    const manifest = demoManifest({
       runId: `demo-${m.month}`,
       month: m.month,
       runDate: m.runDate,
       output,
-      ...(previous ? { previousRun: previous } : {}),
-      profile: "rgb",
+      previousRun: previous ?? undefined,
       tiles,
-      baseline: { path: "baseline.geojson", classField: "DLBM", pbfField: "YJJBNT" },
-      counties: { path: "counties.geojson" },
-      exclusions: [{ path: "exclusions.geojson", kindField: "kind", idField: "approval_no" }],
-      ...(options.windowSize !== undefined ? { windowSize: options.windowSize } : {}),
-    };
+      windowSize: options.windowSize,
+    });
     const file = path.join(dir, `manifest-${m.month}.json`);
     await writeFile(file, JSON.stringify(manifest, null, 2) + "\n");
     manifests.push(path.resolve(file));
