@@ -19,30 +19,15 @@ import { coordinateTransform } from "../ingest/crs.js";
 import type { CountyProperties } from "../ingest/county-layer.js";
 import type { VectorLayer } from "../ingest/vector-layer.js";
 import type { JoinedPatch } from "../vector/merge-seams.js";
-import type { CoverageTally } from "../vector/window-patches.js";
+import { emptyCoverageTally, type CoverageTally } from "../vector/window-patches.js";
 
 /** Sums two coverage tallies (either may be missing). */
 export function addCoverage(
   a: CoverageTally | undefined,
   b: Partial<CoverageTally> | undefined,
 ): CoverageTally {
-  const keys = [
-    "cropland",
-    "observed",
-    "observedAfter",
-    "croplandM2",
-    "observedM2",
-    "observedAfterM2",
-  ] as const;
-  const out = {
-    cropland: 0,
-    observed: 0,
-    observedAfter: 0,
-    croplandM2: 0,
-    observedM2: 0,
-    observedAfterM2: 0,
-  };
-  for (const k of keys) out[k] = (a?.[k] ?? 0) + (b?.[k] ?? 0);
+  const out = emptyCoverageTally();
+  for (const k of Object.keys(out) as (keyof CoverageTally)[]) out[k] = (a?.[k] ?? 0) + (b?.[k] ?? 0);
   return out;
 }
 

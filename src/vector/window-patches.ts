@@ -82,6 +82,11 @@ export interface CoverageTally {
   observedAfterM2: number;
 }
 
+/** A tally of nothing: every count and area 0. */
+export function emptyCoverageTally(): CoverageTally {
+  return { cropland: 0, observed: 0, observedAfter: 0, croplandM2: 0, observedM2: 0, observedAfterM2: 0 };
+}
+
 function tally(counts: Record<string, number>, key: number, n: number): void {
   if (key === 0) return;
   counts[key] = (counts[key] ?? 0) + n;
@@ -183,14 +188,7 @@ export function patchesOfWindow(
     if (r.cropland[i] === 0) continue;
     const c = r.county[i]!;
     const a = r.rowAreaM2[Math.floor(i / width)]!;
-    const entry = (coverage[c] ??= {
-      cropland: 0,
-      observed: 0,
-      observedAfter: 0,
-      croplandM2: 0,
-      observedM2: 0,
-      observedAfterM2: 0,
-    });
+    const entry = (coverage[c] ??= emptyCoverageTally());
     const after = (r.unobservedCropland[i]! & 1) === 0 ? 1 : 0;
     entry.cropland++;
     entry.observed += r.observed[i]!;
