@@ -39,9 +39,29 @@ describe("feature extraction", () => {
 
   for (const spec of [
     SMALL_SPEC,
-    { bands: ["red", "green", "blue", "nir"], pyramidLevels: 3, edges: false } satisfies FeatureSpec,
-  ]) {
-    it(`fast first layer equals explicit features × kernel (${spec.bands.join("")}, ${spec.pyramidLevels} levels)`, () => {
+    {
+      bands: ["red", "green", "blue", "nir"],
+      pyramidLevels: 3,
+      edges: false,
+      patchIndices: true,
+      patchSize: 3,
+    } satisfies FeatureSpec,
+    {
+      bands: ["red", "green", "blue"],
+      pyramidLevels: 3,
+      edges: true,
+      patchIndices: false,
+      patchSize: 3,
+    } satisfies FeatureSpec,
+    {
+      bands: ["red", "green", "blue"],
+      pyramidLevels: 3,
+      edges: true,
+      patchIndices: true,
+      patchSize: 1,
+    } satisfies FeatureSpec,
+  ] as FeatureSpec[]) {
+    it(`fast first layer equals explicit features × kernel (${spec.bands.join("")}, ${spec.pyramidLevels} levels, ${spec.patchSize}×${spec.patchSize} patch${spec.patchIndices ? " with indices" : ""})`, () => {
       const before = tf.memory().numTensors;
       const [h, w] = [24, 40];
       const x = tf.tensor3d(randomPlanar(spec.bands.length, h, w, 3), [spec.bands.length, h, w]);

@@ -6,7 +6,13 @@ import { buildHead } from "../../src/classify/head.js";
 import { seededRandom } from "../../src/classify/random.js";
 import type { LandCoverId } from "../../src/core/land-cover.js";
 
-export const SMALL_SPEC: FeatureSpec = { bands: ["red", "green", "blue"], pyramidLevels: 2, edges: true };
+export const SMALL_SPEC: FeatureSpec = {
+  bands: ["red", "green", "blue"],
+  pyramidLevels: 2,
+  edges: true,
+  patchIndices: true,
+  patchSize: 3,
+};
 export const SMALL_CLASSES: LandCoverId[] = ["cropland", "trees", "water", "built_up"];
 
 /** A classifier with seeded random weights (untrained): deterministic, for plumbing tests. */
