@@ -45,6 +45,7 @@ describe("feature extraction", () => {
       edges: false,
       patchIndices: true,
       patchSize: 3,
+      edgeScale: 1,
     } satisfies FeatureSpec,
     {
       bands: ["red", "green", "blue"],
@@ -52,6 +53,7 @@ describe("feature extraction", () => {
       edges: true,
       patchIndices: false,
       patchSize: 3,
+      edgeScale: 1,
     } satisfies FeatureSpec,
     {
       bands: ["red", "green", "blue"],
@@ -59,9 +61,10 @@ describe("feature extraction", () => {
       edges: true,
       patchIndices: true,
       patchSize: 1,
+      edgeScale: 2,
     } satisfies FeatureSpec,
   ] as FeatureSpec[]) {
-    it(`fast first layer equals explicit features × kernel (${spec.bands.join("")}, ${spec.pyramidLevels} levels, ${spec.patchSize}×${spec.patchSize} patch${spec.patchIndices ? " with indices" : ""})`, () => {
+    it(`fast first layer equals explicit features × kernel (${spec.bands.join("")}, ${spec.pyramidLevels} levels, ${spec.patchSize}×${spec.patchSize} patch${spec.patchIndices ? " with indices" : ""}, edges ×${spec.edgeScale})`, () => {
       const before = tf.memory().numTensors;
       const [h, w] = [24, 40];
       const x = tf.tensor3d(randomPlanar(spec.bands.length, h, w, 3), [spec.bands.length, h, w]);

@@ -12,6 +12,7 @@ export const SMALL_SPEC: FeatureSpec = {
   edges: true,
   patchIndices: true,
   patchSize: 3,
+  edgeScale: 1,
 };
 export const SMALL_CLASSES: LandCoverId[] = ["cropland", "trees", "water", "built_up"];
 
