@@ -3,7 +3,17 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "scratch/", "models/**/*.json", "coverage/", "patrol-demo/"] },
+  {
+    ignores: [
+      "dist/",
+      "node_modules/",
+      "scratch/",
+      ".scratch/",
+      "models/**/*.json",
+      "coverage/",
+      "patrol-demo/",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

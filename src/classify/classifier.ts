@@ -15,6 +15,7 @@ import {
   featureSpecSchema,
   firstLayerPreActivation,
   splitFirstLayer,
+  type InnerRegion,
   type SplitFirstLayer,
 } from "./features.js";
 import { fileLoader, fileSaver, MODEL_JSON } from "./model-io.js";
@@ -136,11 +137,15 @@ export class Classifier {
    *
    * @param planar [bands, H, W] reflectance per the sensor profile, bands in meta.features.bands
    *   order; H and W multiples of the pyramid cell.
-   * @returns [H·W, classes] softmax probabilities, pixels row-major. Tidy: the caller owns the result.
+   * @param inner optional: compute only this region of the window (its own planar cut from the
+   *   window, origin and size on the grid of features.innerRegionGeometry); pixels within the
+   *   geometry's margin of its border are approximate, the rest equal the whole window's values.
+   * @returns [H·W, classes] softmax probabilities, pixels row-major (H × W of the inner region
+   *   when given). Tidy: the caller owns the result.
    */
-  probabilities(planar: tf.Tensor3D): tf.Tensor2D {
+  probabilities(planar: tf.Tensor3D, inner?: InnerRegion): tf.Tensor2D {
     return tf.tidy(() => {
-      const pre = firstLayerPreActivation(planar, this.meta.features, this.first);
+      const pre = firstLayerPreActivation(planar, this.meta.features, this.first, inner);
       const [, h, w] = pre.shape;
       let a = tf.relu(pre).reshape([h * w, this.first.units]) as tf.Tensor2D;
       this.rest.forEach((l, i) => {

@@ -204,9 +204,8 @@ function pixelChannels(planar: tf.Tensor3D, spec: FeatureSpec): tf.Tensor4D {
   return (idx ? tf.concat([x, idx], 0) : x).reshape([-1, h, w, 1]) as tf.Tensor4D;
 }
 
-/** Level channels for k = 1..K, each [Cl, H/2^k, W/2^k, 1]. */
-/** Level channels for k = 1..K, each [Cl, H/2^k, W/2^k, 1]. */
-function levelChannels(planar: tf.Tensor3D, spec: FeatureSpec): tf.Tensor4D[] {
+/** Level channels for k = 1..maxLevel (default K), each [Cl, H/2^k, W/2^k, 1]. */
+function levelChannels(planar: tf.Tensor3D, spec: FeatureSpec, maxLevel = spec.pyramidLevels): tf.Tensor4D[] {
   const [c, h, w] = planar.shape;
   const x2 = planar.reshape([c, h * w]) as tf.Tensor2D;
   const channels = 2 * c + (spec.edges ? 1 : 0);
@@ -217,7 +216,7 @@ function levelChannels(planar: tf.Tensor3D, spec: FeatureSpec): tf.Tensor4D[] {
     level = tf.concat([level, sobelMagnitude(x2, c, h, w).reshape([1, h, w, 1])], 0) as tf.Tensor4D;
   }
   const out: tf.Tensor4D[] = [];
-  for (let k = 1; k <= spec.pyramidLevels; k++) {
+  for (let k = 1; k <= maxLevel; k++) {
     level = tf.avgPool(level, 2, 2, "valid");
     const [, hk, wk] = level.shape;
     if (k === 1 && spec.edges && spec.edgeScale === 2) {
@@ -350,22 +349,73 @@ export function disposeSplitFirstLayer(s: SplitFirstLayer): void {
 }
 
 /**
+ * Where the inference path switches from the whole window to the pixels the caller needs (see
+ * {@link firstLayerPreActivation}'s `inner`): pyramid levels above this one are computed over the
+ * whole window, this level and finer ones over the inner region only. 0 when the pyramid is too
+ * shallow for the split to pay (the whole window is then computed at every level).
+ */
+export function innerSplitLevel(spec: FeatureSpec): number {
+  const level = Math.min(3, spec.pyramidLevels - 1);
+  return level >= 2 ? level : 0;
+}
+
+/**
+ * Margin (pixels) an inner region needs around the pixels wanted from it, and the grid its origin
+ * and size must follow: features near the inner region's border differ from the whole window's
+ * (the edge filter and the ×2 resizes see the border), by at most ~1.5 cells of the split level.
+ */
+export function innerRegionGeometry(spec: FeatureSpec): { margin: number; align: number } {
+  const level = innerSplitLevel(spec);
+  return level === 0 ? { margin: 0, align: 1 } : { margin: 2 ** (level + 1), align: 2 ** level };
+}
+
+/** An inner region of a window: its own planar tensor and its origin in the window's pixels. */
+export interface InnerRegion {
+  /** [bands, h, w] cut from the window's planar input; h and w multiples of the split level's cell. */
+  readonly planar: tf.Tensor3D;
+  /** Origin in the window, multiples of {@link innerRegionGeometry}'s `align`. */
+  readonly y0: number;
+  readonly x0: number;
+}
+
+/** Projects a level's channels [Cl, h, w, 1] to the first layer's units at that level, [1, h, w, units]. */
+function projectLevel(lv: tf.Tensor4D, weights: tf.Tensor2D, units: number): tf.Tensor4D {
+  const [cl, hk, wk] = lv.shape;
+  return tf
+    .matMul(tf.transpose(lv.reshape([cl, hk * wk])), weights)
+    .reshape([1, hk, wk, units]) as tf.Tensor4D;
+}
+
+/**
  * The first dense layer applied to the features of an image, without materialising them:
  * equals explicitFeatures(planar) · kernel + bias up to float rounding.
  *
+ * With `inner`, only the inner region's pixels are computed (a window's core plus
+ * {@link innerRegionGeometry}'s margin): the coarse pyramid levels still summarise the whole
+ * window, but the fine levels, the patch convolution and everything per pixel after it run on the
+ * inner region alone, so a window's halo costs a few coarse cells instead of full-resolution work.
+ * Pixels farther than the margin from the inner region's border equal the whole-window values up
+ * to float rounding. (The inner planar comes from the caller: on wasm, tf.slice of a large tensor
+ * costs more than the halo it would save; a small slice at the split level is cheap.)
+ *
  * @param planar as for {@link explicitFeatures}.
- * @returns [1, H, W, units] pre-activation. Tidy.
+ * @returns [1, H, W, units] pre-activation over the window, or over the inner region. Tidy.
  */
 export function firstLayerPreActivation(
   planar: tf.Tensor3D,
   spec: FeatureSpec,
   layer: SplitFirstLayer,
+  inner?: InnerRegion,
 ): tf.Tensor4D {
   checkInput(planar, spec);
+  const split = inner ? innerSplitLevel(spec) : 0;
+  if (inner && split === 0) throw new RangeError("features: this pyramid is too shallow for an inner region");
+  if (inner) checkInner(planar, inner, spec);
   return tf.tidy(() => {
-    const [, h, w] = planar.shape;
+    const fine = inner ? inner.planar : planar;
+    const [, h, w] = fine.shape;
     const n = h * w;
-    const px = pixelChannels(planar, spec);
+    const px = pixelChannels(fine, spec);
     const cp = px.shape[0];
     const pxNhwc = tf.transpose(px.reshape([cp, n])).reshape([1, h, w, cp]) as tf.Tensor4D;
     const local = tf.fused.conv2d({
@@ -375,21 +425,42 @@ export function firstLayerPreActivation(
       pad: "same",
       bias: layer.bias,
     });
+    // Project each level at its own resolution and sum from the coarsest down, upsampling ×2
+    // between levels; with an inner region, levels 1..split come from the inner planar and the
+    // coarser sum is cut to the inner region at the split level (a small slice there).
     const levels = levelChannels(planar, spec);
-    // Project each level at its own resolution (Cl channels transposed to pixel-major, then a
-    // matmul to `units`), and sum from the coarsest down, upsampling ×2 between levels.
-    // (Restricting the per-pixel work to a window's core was tried: the crops it needs
-    // (tf.image.cropAndResize, rank-4 tf.slice) cost more on wasm than the halo they save.)
+    const fineLevels = inner ? levelChannels(inner.planar, spec, split) : levels;
     let acc: tf.Tensor4D | null = null;
     for (let i = levels.length - 1; i >= 0; i--) {
-      const lv = levels[i] as tf.Tensor4D;
-      const [cl, hk, wk] = lv.shape;
-      const proj = tf
-        .matMul(tf.transpose(lv.reshape([cl, hk * wk])), layer.levelWeights[i] as tf.Tensor2D)
-        .reshape([1, hk, wk, layer.units]) as tf.Tensor4D;
-      acc = acc === null ? proj : (tf.add(up2(acc), proj) as tf.Tensor4D);
+      const k = i + 1;
+      const lv = (k <= split ? fineLevels[i] : levels[i]) as tf.Tensor4D;
+      const proj = projectLevel(lv, layer.levelWeights[i] as tf.Tensor2D, layer.units);
+      if (acc === null) {
+        acc = proj;
+        continue;
+      }
+      let up = up2(acc);
+      if (inner && k === split) {
+        const cell = 2 ** split;
+        const [, hk, wk] = proj.shape;
+        up = tf.slice(up, [0, inner.y0 / cell, inner.x0 / cell, 0], [1, hk, wk, layer.units]);
+      }
+      acc = tf.add(up, proj) as tf.Tensor4D;
     }
     if (acc === null) return local;
     return tf.add(local, up2(acc)) as tf.Tensor4D;
   });
+}
+
+function checkInner(planar: tf.Tensor3D, inner: InnerRegion, spec: FeatureSpec): void {
+  const [c, h, w] = planar.shape;
+  const [ci, hi, wi] = inner.planar.shape;
+  const { align } = innerRegionGeometry(spec);
+  const fits = inner.y0 >= 0 && inner.x0 >= 0 && inner.y0 + hi <= h && inner.x0 + wi <= w;
+  const aligned = [inner.y0, inner.x0, hi, wi].every((v) => v % align === 0);
+  if (ci !== c || !fits || !aligned) {
+    throw new RangeError(
+      `features: inner region ${wi}×${hi} at (${inner.x0}, ${inner.y0}) must lie in the ${w}×${h} window, on a ${align} px grid`,
+    );
+  }
 }

@@ -4,6 +4,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Classifier } from "../classify/classifier.js";
+import { innerRegionGeometry, innerSplitLevel } from "../classify/features.js";
+import type { PixelWindow } from "../core/raster-types.js";
 import type { ReflectanceBands } from "../ingest/sensor-profile.js";
 import type { ProbabilityPlanes } from "./change-rules.js";
 import { ConfigError } from "../core/errors.js";
@@ -13,8 +15,13 @@ export const UNOBSERVED_FILL = 0.35;
 
 /**
  * Runs the classifier over a window. `bands` holds reflectance per band name (NaN where
- * unobserved); NaN pixels are filled with {@link UNOBSERVED_FILL} and must be masked by the caller. Width and height must be
- * multiples of the model's pyramid cell. Tensors are disposed before returning.
+ * unobserved); NaN pixels are filled with {@link UNOBSERVED_FILL} and must be masked by the
+ * caller. Width and height must be multiples of the model's pyramid cell.
+ *
+ * `need`, when given, is the part of the window whose probabilities the caller uses (a window's
+ * core plus what its morphology reaches): the whole window still feeds the coarse context, but
+ * per-pixel work runs only on `need` plus the classifier's inner-region margin, and planes are 0
+ * outside that region. Tensors are disposed before returning.
  */
 export function classifyWindow(
   classifier: Classifier,
@@ -22,6 +29,7 @@ export function classifyWindow(
   width: number,
   height: number,
   profileId: string,
+  need?: PixelWindow,
 ): ProbabilityPlanes {
   const n = width * height;
   const order = classifier.meta.features.bands;
@@ -43,15 +51,71 @@ export function classifyWindow(
       dst[i] = v === v ? v : UNOBSERVED_FILL;
     }
   });
+  const region = need ? innerRegion(classifier, need, width, height) : null;
+  const [rw, rh] = region ? [region.x1 - region.x0, region.y1 - region.y0] : [width, height];
+  const rn = rw * rh;
   const classes = classifier.classes;
   const quantised = tf.tidy(() => {
     const input = tf.tensor3d(planar, [order.length, height, width]);
-    const p = classifier.probabilities(input);
+    const p = region
+      ? classifier.probabilities(input, {
+          planar: tf.tensor3d(cutPlanar(planar, order.length, width, height, region), [order.length, rh, rw]),
+          y0: region.y0,
+          x0: region.x0,
+        })
+      : classifier.probabilities(input);
     // [pixels, classes] → [classes, pixels] as 0..255 integers.
     return tf.transpose(tf.round(tf.mul(p, 255))).asType("int32");
   });
   const data = quantised.dataSync() as Int32Array;
   quantised.dispose();
-  const planes = classes.map((_, c) => Uint8Array.from(data.subarray(c * n, (c + 1) * n)));
+  const planes = classes.map((_, c) => {
+    const src = data.subarray(c * rn, (c + 1) * rn);
+    if (!region) return Uint8Array.from(src);
+    const plane = new Uint8Array(n);
+    for (let y = 0; y < rh; y++)
+      plane.set(src.subarray(y * rw, (y + 1) * rw), (region.y0 + y) * width + region.x0);
+    return plane;
+  });
   return { width, height, classIds: classes, planes };
+}
+
+/**
+ * The region computed for `need`: grown by the classifier's inner-region margin, snapped to its
+ * grid and clipped to the window; null when that is the whole window or the model's pyramid is
+ * too shallow for an inner region.
+ */
+function innerRegion(
+  classifier: Classifier,
+  need: PixelWindow,
+  width: number,
+  height: number,
+): PixelWindow | null {
+  const spec = classifier.meta.features;
+  if (innerSplitLevel(spec) === 0) return null;
+  const { margin, align } = innerRegionGeometry(spec);
+  const down = (v: number): number => Math.max(0, Math.floor((v - margin) / align) * align);
+  const up = (v: number, max: number): number => Math.min(max, Math.ceil((v + margin) / align) * align);
+  const r = { x0: down(need.x0), y0: down(need.y0), x1: up(need.x1, width), y1: up(need.y1, height) };
+  return r.x0 === 0 && r.y0 === 0 && r.x1 === width && r.y1 === height ? null : r;
+}
+
+/** Copies a region of a planar [bands, height, width] array (typed-array row copies). */
+function cutPlanar(
+  planar: Float32Array,
+  bands: number,
+  width: number,
+  height: number,
+  r: PixelWindow,
+): Float32Array {
+  const rw = r.x1 - r.x0;
+  const rh = r.y1 - r.y0;
+  const out = new Float32Array(bands * rw * rh);
+  for (let b = 0; b < bands; b++) {
+    for (let y = 0; y < rh; y++) {
+      const from = b * width * height + (r.y0 + y) * width + r.x0;
+      out.set(planar.subarray(from, from + rw), b * rw * rh + y * rw);
+    }
+  }
+  return out;
 }

@@ -61,6 +61,11 @@ export interface RunInputs {
   readonly windows: readonly WindowPlan[];
   /** Pixels of context read around each window (a multiple of the model's pyramid cell). */
   readonly halo: number;
+  /**
+   * How far (pixels) around a window's core the change rules read probabilities: what the largest
+   * opening + closing of the detection config reaches.
+   */
+  readonly morphologyReach: number;
   /** The model's pyramid cell: windows start on its multiples and are read in whole cells. */
   readonly cell: number;
   readonly failedTiles: readonly FailedTile[];
@@ -232,6 +237,7 @@ export async function openRun(manifestFile: string, options: OpenRunOptions): Pr
     classifier,
     windows: planWindows(after, manifest.windowSize, cell, ids),
     halo,
+    morphologyReach: maxMorphology,
     cell,
     failedTiles,
   };

@@ -8,6 +8,7 @@ import {
   featureNames,
   firstLayerPreActivation,
   indexPairs,
+  innerRegionGeometry,
   pyramidCell,
   splitFirstLayer,
   type FeatureSpec,
@@ -77,6 +78,53 @@ describe("feature extraction", () => {
       const scale = tf.tidy(() => tf.max(tf.abs(ref)).dataSync()[0] as number);
       expect(maxAbsDiff(ref, fast) / (1 + scale)).toBeLessThan(1e-6);
       tf.dispose([x, kernel, bias, ref, fast]);
+      disposeSplitFirstLayer(split);
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  }
+
+  for (const spec of [
+    { ...SMALL_SPEC, pyramidLevels: 5 },
+    { ...SMALL_SPEC, pyramidLevels: 6, patchSize: 1, edgeScale: 2 },
+  ] as FeatureSpec[]) {
+    it(`an inner region's pre-activation equals the whole window's beyond the margin (${spec.pyramidLevels} levels, ${spec.patchSize}×${spec.patchSize} patch, edges ×${spec.edgeScale})`, () => {
+      const before = tf.memory().numTensors;
+      const cell = pyramidCell(spec);
+      const { margin, align } = innerRegionGeometry(spec);
+      expect(margin).toBeGreaterThan(0);
+      // A window of 4 × 3 cells with a core 2 cells wide in the middle (the layout of a window
+      // read with its halo), and the inner region = core + margin.
+      const [h, w] = [3 * cell, 4 * cell];
+      const data = randomPlanar(spec.bands.length, h, w, 21);
+      const x = tf.tensor3d(data, [spec.bands.length, h, w]);
+      const core = { y0: cell, x0: cell, y1: 2 * cell, x1: 3 * cell };
+      const [y0, x0] = [core.y0 - margin, core.x0 - margin];
+      const [ih, iw] = [core.y1 - core.y0 + 2 * margin, core.x1 - core.x0 + 2 * margin];
+      expect([y0, x0, ih, iw].every((v) => v % align === 0)).toBe(true);
+      const innerData = new Float32Array(spec.bands.length * ih * iw);
+      for (let b = 0; b < spec.bands.length; b++)
+        for (let y = 0; y < ih; y++) {
+          const from = b * h * w + (y0 + y) * w + x0;
+          innerData.set(data.subarray(from, from + iw), b * ih * iw + y * iw);
+        }
+      const inner = { planar: tf.tensor3d(innerData, [spec.bands.length, ih, iw]), y0, x0 };
+      const kernel = tf.randomNormal([featureCount(spec), 12], 0, 0.2, "float32", 11) as tf.Tensor2D;
+      const bias = tf.randomNormal([12], 0, 0.2, "float32", 12) as tf.Tensor1D;
+      const split = splitFirstLayer(kernel, bias, spec);
+      const whole = firstLayerPreActivation(x, spec, split);
+      const part = firstLayerPreActivation(x, spec, split, inner);
+      expect(part.shape).toEqual([1, ih, iw, 12]);
+      const ch = core.y1 - core.y0;
+      const cw = core.x1 - core.x0;
+      const a = tf.slice(whole, [0, core.y0, core.x0, 0], [1, ch, cw, 12]);
+      const b = tf.slice(part, [0, margin, margin, 0], [1, ch, cw, 12]);
+      const scale = tf.tidy(() => tf.max(tf.abs(a)).dataSync()[0] as number);
+      expect(maxAbsDiff(a, b) / (1 + scale)).toBeLessThan(1e-5);
+      // Not vacuous: at the inner region's very border the values do differ.
+      const edgeA = tf.slice(whole, [0, y0, x0, 0], [1, 1, iw, 12]);
+      const edgeB = tf.slice(part, [0, 0, 0, 0], [1, 1, iw, 12]);
+      expect(maxAbsDiff(edgeA, edgeB)).toBeGreaterThan(1e-4);
+      tf.dispose([x, inner.planar, kernel, bias, whole, part, a, b, edgeA, edgeB]);
       disposeSplitFirstLayer(split);
       expect(tf.memory().numTensors).toBe(before);
     });
