@@ -62,6 +62,11 @@ export interface DemoSeries {
   readonly months: readonly DemoMonth[];
   /** The abandoned parcel (from month 2 on): properties truth_id, DLBM, from (yyyy-mm). */
   readonly abandonedTruth: FeatureCollection<Polygon>;
+  /**
+   * Season series only (season-series.ts): the cropland parcels that follow the crop calendar,
+   * whole parcel rectangles (an injected change may take part of one); properties truth_id, DLBM.
+   */
+  readonly cultivatedTruth?: FeatureCollection<Polygon>;
 }
 
 interface Injected {
@@ -84,7 +89,7 @@ function monthDate(k: number, day: number): string {
  * A blob-shaped cloud mask: the union of noisy discs around the given centres (pixel coordinates),
  * each of radius `r` pixels. Deterministic.
  */
-function cloudMask(
+export function cloudMask(
   size: number,
   centres: ReadonlyArray<{ x: number; y: number; r: number }>,
   rng: SeededRandom,
@@ -106,7 +111,12 @@ function cloudMask(
 }
 
 /** Paints opaque white/grey cloud over the masked pixels (valid values stay 1..255). */
-function paintClouds(bands: DemoImage["bands"], mask: Uint8Array, size: number, rng: SeededRandom): void {
+export function paintClouds(
+  bands: DemoImage["bands"],
+  mask: Uint8Array,
+  size: number,
+  rng: SeededRandom,
+): void {
   const texture = smoothNoise(size, size, Math.max(3, size / 60), rng);
   for (let i = 0; i < mask.length; i++) {
     if (!mask[i]) continue;
