@@ -18,8 +18,9 @@
  *
  * Colours: each phase is painted in GID Gaofen-2 colours that the shipped model recognises as
  * cropland (demo-swatches.json), chosen by the excess-green index of the palette entry, the index
- * an RGB season history tracks: bare soil (ExG ≤ −0.1) and crop canopy (≥ 0.2). The classifier calls every phase and the abandoned parcel cropland,
- * so no image-based change fires on them; only the season history tells them apart.
+ * an RGB season history tracks: bare soil (ExG ≤ −0.1) and crop canopy (≥ 0.2). The classifier
+ * calls (almost all of) every phase and the abandoned parcel cropland, so only the season history
+ * tells them apart. README "Demo sequence" gives the false image-based patches that remain.
  */
 import type { Feature, Polygon } from "geojson";
 import {
@@ -157,7 +158,10 @@ export function generateDemoSeasonSeries(options: DemoSeriesOptions = {}): DemoS
   const phaseRegion = new Map<CropPhase, Map<number, number>>();
   for (const phase of Object.keys(PHASE_PALETTE) as CropPhase[]) {
     const swatches = phaseSwatches(phase);
-    if (swatches.length === 0) throw new Error(`no calibrated cropland colour for the ${phase} phase`);
+    if (swatches.length === 0)
+      throw new RangeError(
+        `no palette entry calibrated as cropland (demo-swatches.json) fits the ${phase} phase`,
+      );
     const byRegion = new Map<number, number>();
     cultivated.forEach((p, k) => {
       const local = rng.fork(1000 * (Object.keys(PHASE_PALETTE).indexOf(phase) + 1) + k);

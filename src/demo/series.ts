@@ -23,7 +23,10 @@ import { paintRegions, smoothNoise, type PaintClass } from "./paint.js";
 import { SeededRandom } from "./rng.js";
 
 export interface DemoSeriesOptions extends DemoSceneOptions {
-  /** Number of months, 1 to 6 (default 4). Month 1 is the single-month demo. */
+  /**
+   * Number of months, 1 to 6 (default 4); month 1 is the single-month demo. The season series
+   * (season-series.ts): 1 to 7 from April (default 7).
+   */
   readonly months?: number;
 }
 
