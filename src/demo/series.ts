@@ -6,7 +6,10 @@
  * What happens, month by month (month 1 is the single-month demo):
  *  - month 1 (2026-10): the demo scene's twelve injected changes ("set A").
  *  - month 2 (2026-11): set A persists; three new changes appear ("set B": construction, pond,
- *    trees); one cropland parcel is left abandoned (painted as weedy grass from now on).
+ *    trees); one cropland parcel is left abandoned (painted as weedy grass from now on). The
+ *    abandonment rules never flag it: the sequence starts in October, the growing season's last
+ *    month, so it observes no season (and grass is as green as a crop in true colour). The demo
+ *    growing season (season-series.ts) shows abandonment.
  *  - month 3 (2026-12): a cloudy month. Opaque white/grey clouds cover one change of set A, one of
  *    set B and a new construction ("change-C1") that appears this month under the cloud; another
  *    change of set A, outside the clouds, is reverted to cropland (restored).
