@@ -12,12 +12,12 @@
  *  4. the cloudy month detects nothing under the truth clouds, and its clouded pixels never enter
  *     the season history.
  */
-import { mkdtempSync, readFileSync, readdirSync, existsSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, existsSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import * as turf from "@turf/turf";
 import type { Feature, FeatureCollection, Polygon } from "geojson";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useBackend } from "../../src/classify/backend.js";
 import { parseDetectionConfig } from "../../src/config/detection-config.js";
 import { silentLogger } from "../../src/core/logger.js";
@@ -33,6 +33,7 @@ const MONTHS = ["2027-04", "2027-05", "2027-06", "2027-07", "2027-08"] as const;
 const CLOUDY = 2; // 2027-06
 const DECIDE_FROM = parseDetectionConfig({}).abandonment.decideFromMonth;
 
+let dir: string;
 let w: WrittenDemoSeries;
 let cpuSeconds = 0;
 const issues: IssueFeature[][] = [];
@@ -83,7 +84,7 @@ const abandonment = (k: number): IssueFeature[] =>
 
 beforeAll(async () => {
   await useBackend("wasm");
-  const dir = mkdtempSync(path.join(tmpdir(), "demo-season-"));
+  dir = mkdtempSync(path.join(tmpdir(), "demo-season-"));
   w = await writeDemoSeries(dir, { size: SIZE, windowSize: SIZE, season: true, months: MONTHS.length });
   const t0 = process.cpuUsage();
   for (const manifest of w.manifests) {
@@ -93,6 +94,10 @@ beforeAll(async () => {
   const cpu = process.cpuUsage(t0);
   cpuSeconds = (cpu.user + cpu.system) / 1e6;
 }, 600_000);
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
 
 describe("abandonment on the demo growing season", () => {
   it("writes the season months with one abandoned parcel and the cultivated ones", () => {
