@@ -17,8 +17,13 @@ export interface PaintRegion {
   readonly seed: number;
   /** Furrow direction for fields, radians. */
   readonly angle: number;
-  /** Palette entry to paint with (calibration only); otherwise drawn from the allowed entries. */
+  /** Palette entry to paint with; otherwise drawn from the allowed entries. */
   readonly swatch?: number;
+  /**
+   * Class whose palette `swatch` indexes (default `cls`): paints `cls`'s texture in another
+   * class's colour, e.g. a field in a green crop's colour (demo season series).
+   */
+  readonly swatchClass?: PaintClass;
 }
 
 interface Swatch {
@@ -97,7 +102,7 @@ export function paintRegions(
     new Uint8Array(width * height),
     new Uint8Array(width * height),
   ];
-  const swatches = regions.map((r) => swatchFor(r.cls, new SeededRandom(r.seed), r.swatch));
+  const swatches = regions.map((r) => swatchFor(r.swatchClass ?? r.cls, new SeededRandom(r.seed), r.swatch));
   const roofSwatches = regions.map((r) =>
     BUILT_CLASSES.has(r.cls)
       ? Array.from({ length: 6 }, (_, k) =>
@@ -163,4 +168,24 @@ export function paintRegions(
     }
   }
   return bands;
+}
+
+/** Palette entries of `cls` the shipped model recognises as the class (demo-swatches.json); [] when uncalibrated. */
+export function calibratedSwatches(cls: PaintClass): readonly number[] {
+  return calibrated[cls] ?? [];
+}
+
+/**
+ * Excess green 2g − r − b on chromatic coordinates of a palette entry's mean colour (the index an
+ * RGB season history tracks, season/vegetation-index.ts): what a month painted in it shows.
+ */
+export function swatchExcessGreen(cls: PaintClass, index: number): number {
+  const [r, g, b] = swatchAt(cls, index).rgb;
+  return (2 * g - r - b) / (r + g + b);
+}
+
+/** Mean of a palette entry's R, G and B (DN 0–255). */
+export function swatchMeanDn(cls: PaintClass, index: number): number {
+  const [r, g, b] = swatchAt(cls, index).rgb;
+  return (r + g + b) / 3;
 }

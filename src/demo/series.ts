@@ -6,7 +6,10 @@
  * What happens, month by month (month 1 is the single-month demo):
  *  - month 1 (2026-10): the demo scene's twelve injected changes ("set A").
  *  - month 2 (2026-11): set A persists; three new changes appear ("set B": construction, pond,
- *    trees); one cropland parcel is left abandoned (painted as weedy grass from now on).
+ *    trees); one cropland parcel is left abandoned (painted as weedy grass from now on). The
+ *    abandonment rules never flag it: the sequence starts in October, the growing season's last
+ *    month, so it observes no season (and grass is as green as a crop in true colour). The demo
+ *    growing season (season-series.ts) shows abandonment.
  *  - month 3 (2026-12): a cloudy month. Opaque white/grey clouds cover one change of set A, one of
  *    set B and a new construction ("change-C1") that appears this month under the cloud; another
  *    change of set A, outside the clouds, is reverted to cropland (restored).
@@ -23,7 +26,10 @@ import { paintRegions, smoothNoise, type PaintClass } from "./paint.js";
 import { SeededRandom } from "./rng.js";
 
 export interface DemoSeriesOptions extends DemoSceneOptions {
-  /** Number of months, 1 to 6 (default 4). Month 1 is the single-month demo. */
+  /**
+   * Number of months, 1 to 6 (default 4); month 1 is the single-month demo. The season series
+   * (season-series.ts): 1 to 7 from April (default 7).
+   */
   readonly months?: number;
 }
 
@@ -62,6 +68,11 @@ export interface DemoSeries {
   readonly months: readonly DemoMonth[];
   /** The abandoned parcel (from month 2 on): properties truth_id, DLBM, from (yyyy-mm). */
   readonly abandonedTruth: FeatureCollection<Polygon>;
+  /**
+   * Season series only (season-series.ts): the cropland parcels that follow the crop calendar,
+   * whole parcel rectangles (an injected change may take part of one); properties truth_id, DLBM.
+   */
+  readonly cultivatedTruth?: FeatureCollection<Polygon>;
 }
 
 interface Injected {
@@ -84,7 +95,7 @@ function monthDate(k: number, day: number): string {
  * A blob-shaped cloud mask: the union of noisy discs around the given centres (pixel coordinates),
  * each of radius `r` pixels. Deterministic.
  */
-function cloudMask(
+export function cloudMask(
   size: number,
   centres: ReadonlyArray<{ x: number; y: number; r: number }>,
   rng: SeededRandom,
@@ -106,7 +117,12 @@ function cloudMask(
 }
 
 /** Paints opaque white/grey cloud over the masked pixels (valid values stay 1..255). */
-function paintClouds(bands: DemoImage["bands"], mask: Uint8Array, size: number, rng: SeededRandom): void {
+export function paintClouds(
+  bands: DemoImage["bands"],
+  mask: Uint8Array,
+  size: number,
+  rng: SeededRandom,
+): void {
   const texture = smoothNoise(size, size, Math.max(3, size / 60), rng);
   for (let i = 0; i < mask.length; i++) {
     if (!mask[i]) continue;

@@ -9,8 +9,12 @@
  * <dir>/baseline.geojson, counties.geojson, exclusions.geojson, mismatch-truth.geojson
  * <dir>/truth/<yyyy-mm>.geojson     every change injected so far (DemoSeriesChange properties)
  * <dir>/truth/clouds-<yyyy-mm>.tif  cloudy months: uint8, 1 = cloud, 0 = clear, on the imagery grid
- * <dir>/truth/abandoned.geojson     the parcel left abandoned from month 2 on
+ * <dir>/truth/abandoned.geojson     the parcel left abandoned from month 2 on (season: all season)
+ * <dir>/truth/cultivated.geojson    season series only: the parcels following the crop calendar
  * ```
+ *
+ * `season: true` writes the season series (season-series.ts, April to October 2027) instead of
+ * the default one (series.ts, from October 2026).
  *
  * Clouds: `clouds: "painted"` (default) leaves the opaque white/grey clouds in the after image, for
  * a cloud test to find; `clouds: "nodata"` writes the clouded pixels as nodata (0), so the run's
@@ -19,6 +23,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { writeGeoTiff } from "../ingest/geotiff-writer.js";
+import { generateDemoSeasonSeries } from "./season-series.js";
 import { generateDemoSeries, type DemoSeries, type DemoSeriesOptions } from "./series.js";
 import { demoManifest, writeDemoTiles } from "./write-scene.js";
 
@@ -27,6 +32,8 @@ export interface WriteDemoSeriesOptions extends DemoSeriesOptions {
   readonly windowSize?: number;
   /** How clouds reach the after image: painted in (default) or as nodata. */
   readonly clouds?: "painted" | "nodata";
+  /** Write the growing-season series (from April) instead of the default series (from October). */
+  readonly season?: boolean;
 }
 
 export interface WrittenDemoSeries {
@@ -42,7 +49,7 @@ export async function writeDemoSeries(
   dir: string,
   options: WriteDemoSeriesOptions = {},
 ): Promise<WrittenDemoSeries> {
-  const series = generateDemoSeries(options);
+  const series = options.season ? generateDemoSeasonSeries(options) : generateDemoSeries(options);
   const { scene } = series;
   const n = options.tilesPerSide ?? 1;
   await mkdir(path.join(dir, "truth"), { recursive: true });
@@ -52,6 +59,7 @@ export async function writeDemoSeries(
     "exclusions.geojson": scene.exclusions,
     "mismatch-truth.geojson": scene.mismatchTruth,
     "truth/abandoned.geojson": series.abandonedTruth,
+    ...(series.cultivatedTruth ? { "truth/cultivated.geojson": series.cultivatedTruth } : {}),
   };
   for (const [name, fc] of Object.entries(layers)) await writeFile(path.join(dir, name), JSON.stringify(fc));
   const manifests: string[] = [];
