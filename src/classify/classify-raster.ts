@@ -18,6 +18,7 @@ import type { SensorProfile } from "../ingest/sensor-profile.js";
 import type { Classifier } from "./classifier.js";
 import { BandMismatchError } from "./errors.js";
 import { featureHalo, pyramidCell, type BandRole } from "./features.js";
+import { cutPlanar, innerRegionFor } from "./inner-region.js";
 
 /** How the model's bands are found in a raster of a given profile. */
 export interface BandBinding {
@@ -109,6 +110,11 @@ export function classifyBlock(
   );
   // Elementwise ops on separate band tensors only: on wasm, reductions over a non-last axis
   // transpose, broadcasting tf.where tiles and tf.slice copies its whole input.
+  // Per-pixel work on the core and the classifier's margin only (the whole block still feeds the
+  // coarse context); the region is cut on the JavaScript side (tf.slice is slow on wasm).
+  const region = innerRegionFor(classifier.meta.features, core, pw, ph) ?? { x0: 0, y0: 0, x1: pw, y1: ph };
+  const [rw, rh] = [region.x1 - region.x0, region.y1 - region.y0];
+  const whole = rw === pw && rh === ph;
   const [classT, probT, countT] = tf.tidy(() => {
     let bad: tf.Tensor2D | null = null;
     const flag = (t: tf.Tensor2D): void => {
@@ -134,7 +140,17 @@ export function classifyBlock(
       // Symmetric padding needs the pad to be no larger than the image; tiny images get zeros.
       x = padW <= width && padH <= height ? tf.mirrorPad(x, pads, "symmetric") : tf.pad(x, pads);
     }
-    const probs = classifier.probabilities(x).reshape([ph, pw, nc]);
+    const cut = (t: tf.Tensor, bands: number): tf.Tensor =>
+      tf.tensor(cutPlanar(t.dataSync() as Float32Array, bands, pw, ph, region), [bands, rh, rw]);
+    const probs = (
+      whole
+        ? classifier.probabilities(x)
+        : classifier.probabilities(x, {
+            planar: cut(x, bands.length) as tf.Tensor3D,
+            y0: region.y0,
+            x0: region.x0,
+          })
+    ).reshape([rh, rw, nc]);
     // Class index → land-cover code: an offset when the codes are consecutive (the shipped
     // models), else a one-hot product (no gather, no per-pixel JS).
     const codeList = classifier.classCodes;
@@ -142,18 +158,19 @@ export function classifyBlock(
     const best = tf.argMax(probs, 2);
     let cls: tf.Tensor = consecutive
       ? tf.add(best, codeList[0] as number).toFloat()
-      : tf.matMul(tf.oneHot(best.reshape([-1]), nc), tf.tensor2d(codeList, [nc, 1])).reshape([ph, pw]);
+      : tf.matMul(tf.oneHot(best.reshape([-1]), nc), tf.tensor2d(codeList, [nc, 1])).reshape([rh, rw]);
     let q = tf.round(tf.mul(probs, 255));
     if (ok) {
       const okPadded = padW > 0 || padH > 0 ? tf.pad(ok, pads.slice(1)) : ok;
-      cls = tf.mul(cls, okPadded);
-      q = tf.mul(q, tf.expandDims(okPadded, 2));
+      const okRegion = whole ? okPadded : cut(okPadded, 1).reshape([rh, rw]);
+      cls = tf.mul(cls, okRegion);
+      q = tf.mul(q, tf.expandDims(okRegion, 2));
     }
     const clsInt = cls.asType("int32");
-    // Histogram of the core only: weight 1 inside it, 0 in the halo.
+    // Histogram of the core only: weight 1 inside it, 0 in the rest of the region.
     const inCore = tf.pad(tf.ones([ch, cw]), [
-      [core.y0, ph - core.y1],
-      [core.x0, pw - core.x1],
+      [core.y0 - region.y0, region.y1 - core.y1],
+      [core.x0 - region.x0, region.x1 - core.x1],
     ]);
     const counts = tf.bincount(clsInt.reshape([-1]) as tf.Tensor1D, inCore.reshape([-1]) as tf.Tensor1D, 256);
     return [clsInt, tf.transpose(q, [2, 0, 1]).asType("int32"), counts];
@@ -166,9 +183,9 @@ export function classifyBlock(
   const classMap = new Uint8Array(cw * ch);
   const probabilities = Array.from({ length: nc }, () => new Uint8Array(cw * ch));
   for (let y = 0; y < ch; y++) {
-    const src = (core.y0 + y) * pw + core.x0;
+    const src = (core.y0 - region.y0 + y) * rw + (core.x0 - region.x0);
     classMap.set(cls.subarray(src, src + cw), y * cw);
-    probabilities.forEach((p, c) => p.set(qd.subarray(c * pw * ph + src, c * pw * ph + src + cw), y * cw));
+    probabilities.forEach((p, c) => p.set(qd.subarray(c * rw * rh + src, c * rw * rh + src + cw), y * cw));
   }
   return { width: cw, height: ch, classMap, probabilities, codeCounts };
 }

@@ -4,7 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Classifier } from "../classify/classifier.js";
-import { innerRegionGeometry, innerSplitLevel } from "../classify/features.js";
+import { cutPlanar, innerRegionFor } from "../classify/inner-region.js";
 import type { PixelWindow } from "../core/raster-types.js";
 import type { ReflectanceBands } from "../ingest/sensor-profile.js";
 import type { ProbabilityPlanes } from "./change-rules.js";
@@ -51,7 +51,7 @@ export function classifyWindow(
       dst[i] = v === v ? v : UNOBSERVED_FILL;
     }
   });
-  const region = need ? innerRegion(classifier, need, width, height) : null;
+  const region = need ? innerRegionFor(classifier.meta.features, need, width, height) : null;
   const [rw, rh] = region ? [region.x1 - region.x0, region.y1 - region.y0] : [width, height];
   const rn = rw * rh;
   const classes = classifier.classes;
@@ -78,44 +78,4 @@ export function classifyWindow(
     return plane;
   });
   return { width, height, classIds: classes, planes };
-}
-
-/**
- * The region computed for `need`: grown by the classifier's inner-region margin, snapped to its
- * grid and clipped to the window; null when that is the whole window or the model's pyramid is
- * too shallow for an inner region.
- */
-function innerRegion(
-  classifier: Classifier,
-  need: PixelWindow,
-  width: number,
-  height: number,
-): PixelWindow | null {
-  const spec = classifier.meta.features;
-  if (innerSplitLevel(spec) === 0) return null;
-  const { margin, align } = innerRegionGeometry(spec);
-  const down = (v: number): number => Math.max(0, Math.floor((v - margin) / align) * align);
-  const up = (v: number, max: number): number => Math.min(max, Math.ceil((v + margin) / align) * align);
-  const r = { x0: down(need.x0), y0: down(need.y0), x1: up(need.x1, width), y1: up(need.y1, height) };
-  return r.x0 === 0 && r.y0 === 0 && r.x1 === width && r.y1 === height ? null : r;
-}
-
-/** Copies a region of a planar [bands, height, width] array (typed-array row copies). */
-function cutPlanar(
-  planar: Float32Array,
-  bands: number,
-  width: number,
-  height: number,
-  r: PixelWindow,
-): Float32Array {
-  const rw = r.x1 - r.x0;
-  const rh = r.y1 - r.y0;
-  const out = new Float32Array(bands * rw * rh);
-  for (let b = 0; b < bands; b++) {
-    for (let y = 0; y < rh; y++) {
-      const from = b * width * height + (r.y0 + y) * width + r.x0;
-      out.set(planar.subarray(from, from + rw), b * rw * rh + y * rw);
-    }
-  }
-  return out;
 }

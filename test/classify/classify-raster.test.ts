@@ -11,6 +11,7 @@ import { writeGeoTiff } from "../../src/ingest/geotiff-writer.js";
 import { openRaster } from "../../src/ingest/raster-source.js";
 import { BUILTIN_SENSOR_PROFILES } from "../../src/ingest/sensor-profile.js";
 import { seededRandom } from "../../src/classify/random.js";
+import { innerRegionGeometry } from "../../src/classify/features.js";
 import { randomClassifier, SMALL_SPEC } from "./helpers.js";
 
 const AFFINE: Affine = {
@@ -125,6 +126,48 @@ describe("classifyRaster", () => {
     }
     const nodataIdx = 15 * W + 30;
     expect(p.bands.map((band) => band[nodataIdx])).toEqual([0, 0, 0, 0]);
+  });
+
+  it("computes only each window's core and margin for deep pyramids, matching one whole-image window", async () => {
+    // 4 levels: windows of 32 px cells with a 32 px halo, inner regions on an 8 px grid. Small
+    // windows use inner regions; one big window covers the image and computes every pixel.
+    const spec = { ...SMALL_SPEC, pyramidLevels: 4 };
+    expect(innerRegionGeometry(spec).margin).toBeGreaterThan(0);
+    const classifier = randomClassifier(5, spec);
+    const profile = BUILTIN_SENSOR_PROFILES.rgb!;
+    const source = await openRaster(imagePath);
+    const before = tf.memory().numTensors;
+    const small = await classifyRaster(classifier, source, {
+      profile,
+      outDir: path.join(dir, "deep-small"),
+      stripRows: 32,
+      windowColumns: 32,
+    });
+    const big = await classifyRaster(classifier, source, {
+      profile,
+      outDir: path.join(dir, "deep-big"),
+      stripRows: 512,
+      windowColumns: 512,
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    await source.close();
+    classifier.dispose();
+    const [pa, pb] = [await readAll(small.probabilitiesPath), await readAll(big.probabilitiesPath)];
+    let maxDiff = 0;
+    for (let b = 0; b < pa.count; b++) {
+      const [x, y] = [pa.bands[b] as Uint8Array, pb.bands[b] as Uint8Array];
+      for (let i = 0; i < x.length; i++)
+        maxDiff = Math.max(maxDiff, Math.abs((x[i] as number) - (y[i] as number)));
+    }
+    // Quantised probabilities: float rounding may move a value across a rounding boundary.
+    expect(maxDiff).toBeLessThanOrEqual(1);
+    const [ca, cb] = [
+      (await readAll(small.classMapPath)).bands[0]!,
+      (await readAll(big.classMapPath)).bands[0]!,
+    ];
+    let differ = 0;
+    for (let i = 0; i < ca.length; i++) if (ca[i] !== cb[i]) differ++;
+    expect(differ).toBeLessThanOrEqual(Math.ceil(0.001 * W * H));
   });
 
   it("refuses an image whose bands do not match the model's input", async () => {

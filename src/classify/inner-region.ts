@@ -1,0 +1,45 @@
+/**
+ * Inner regions of a window (see features.ts, firstLayerPreActivation's `inner`): which pixels to
+ * compute for the pixels a caller needs, and cutting them out of a planar array.
+ */
+import type { PixelWindow } from "../core/raster-types.js";
+import { innerRegionGeometry, innerSplitLevel, type FeatureSpec } from "./features.js";
+
+/**
+ * The region computed for `need` (a `width × height` window's pixels): grown by the feature spec's inner-region margin, snapped to its
+ * grid and clipped to the window; null when that is the whole window or the model's pyramid is
+ * too shallow for an inner region.
+ */
+export function innerRegionFor(
+  spec: FeatureSpec,
+  need: PixelWindow,
+  width: number,
+  height: number,
+): PixelWindow | null {
+  if (innerSplitLevel(spec) === 0) return null;
+  const { margin, align } = innerRegionGeometry(spec);
+  const down = (v: number): number => Math.max(0, Math.floor((v - margin) / align) * align);
+  const up = (v: number, max: number): number => Math.min(max, Math.ceil((v + margin) / align) * align);
+  const r = { x0: down(need.x0), y0: down(need.y0), x1: up(need.x1, width), y1: up(need.y1, height) };
+  return r.x0 === 0 && r.y0 === 0 && r.x1 === width && r.y1 === height ? null : r;
+}
+
+/** Copies a region of a planar [bands, height, width] array (typed-array row copies). */
+export function cutPlanar(
+  planar: Float32Array,
+  bands: number,
+  width: number,
+  height: number,
+  r: PixelWindow,
+): Float32Array {
+  const rw = r.x1 - r.x0;
+  const rh = r.y1 - r.y0;
+  const out = new Float32Array(bands * rw * rh);
+  for (let b = 0; b < bands; b++) {
+    for (let y = 0; y < rh; y++) {
+      const from = b * width * height + (r.y0 + y) * width + r.x0;
+      out.set(planar.subarray(from, from + rw), b * rw * rh + y * rw);
+    }
+  }
+  return out;
+}
