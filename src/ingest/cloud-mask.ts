@@ -134,27 +134,45 @@ export function erodeMask(mask: Uint8Array, width: number, height: number, r: nu
   return grown;
 }
 
-/** Chebyshev-distance dilation of a 0/1 mask by `r` pixels (separable max filter). */
+/**
+ * Chebyshev-distance dilation of a 0/1 mask by `r` pixels: a separable max filter, each pass
+ * linear in the pixel count whatever `r` (the nearest set pixel before and after each position
+ * is tracked in one forward and one backward sweep), so wide buffers such as the shadow search
+ * cost no more than narrow ones.
+ */
 export function dilateMask(mask: Uint8Array, width: number, height: number, r: number): Uint8Array {
   if (r <= 0) return mask.slice();
+  const far = -(r + 1); // "no set pixel within reach"
   const tmp = new Uint8Array(mask.length);
   for (let y = 0; y < height; y++) {
     const row = y * width;
+    let last = far;
     for (let x = 0; x < width; x++) {
-      if (mask[row + x] === 0) continue;
-      const a = Math.max(0, x - r);
-      const b = Math.min(width - 1, x + r);
-      tmp.fill(1, row + a, row + b + 1);
+      if (mask[row + x] !== 0) last = x;
+      if (x - last <= r) tmp[row + x] = 1;
+    }
+    let next = width + r + 1;
+    for (let x = width - 1; x >= 0; x--) {
+      if (mask[row + x] !== 0) next = x;
+      if (next - x <= r) tmp[row + x] = 1;
     }
   }
+  // Vertical pass row by row (cache-friendly): the last and next set row per column.
   const out = new Uint8Array(mask.length);
+  const lastRow = new Int32Array(width).fill(far);
   for (let y = 0; y < height; y++) {
     const row = y * width;
     for (let x = 0; x < width; x++) {
-      if (tmp[row + x] === 0) continue;
-      const a = Math.max(0, y - r);
-      const b = Math.min(height - 1, y + r);
-      for (let yy = a; yy <= b; yy++) out[yy * width + x] = 1;
+      if (tmp[row + x] !== 0) lastRow[x] = y;
+      if (y - lastRow[x]! <= r) out[row + x] = 1;
+    }
+  }
+  const nextRow = new Int32Array(width).fill(height + r + 1);
+  for (let y = height - 1; y >= 0; y--) {
+    const row = y * width;
+    for (let x = 0; x < width; x++) {
+      if (tmp[row + x] !== 0) nextRow[x] = y;
+      if (nextRow[x]! - y <= r) out[row + x] = 1;
     }
   }
   return out;

@@ -9,7 +9,15 @@ import { describe, expect, it } from "vitest";
 import { parseDetectionConfig } from "../../src/config/detection-config.js";
 import { addSyntheticClouds } from "../../src/demo/clouds.js";
 import { generateDemoScene } from "../../src/demo/scene.js";
-import { isCalibrated, MASK_CLOUD, MASK_SHADOW, spectralCloudMask } from "../../src/ingest/cloud-mask.js";
+import {
+  dilateMask,
+  erodeMask,
+  isCalibrated,
+  MASK_CLOUD,
+  MASK_SHADOW,
+  spectralCloudMask,
+} from "../../src/ingest/cloud-mask.js";
+import { seededRandom } from "../../src/classify/random.js";
 import { BUILTIN_SENSOR_PROFILES } from "../../src/ingest/sensor-profile.js";
 
 const config = parseDetectionConfig({});
@@ -25,6 +33,36 @@ function reflectance(bands: readonly Uint8Array[]): {
   const f = (a: Uint8Array): Float32Array => Float32Array.from(a, (v) => (v === 0 ? NaN : v / 255));
   return { red: f(bands[0]!), green: f(bands[1]!), blue: f(bands[2]!) };
 }
+
+describe("mask morphology", () => {
+  /** Brute force: a pixel is set when any set pixel lies within Chebyshev distance r. */
+  function bruteDilate(m: Uint8Array, w: number, h: number, r: number): Uint8Array {
+    const out = new Uint8Array(m.length);
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++)
+        for (let yy = Math.max(0, y - r); yy <= Math.min(h - 1, y + r) && !out[y * w + x]; yy++)
+          for (let xx = Math.max(0, x - r); xx <= Math.min(w - 1, x + r); xx++)
+            if (m[yy * w + xx]) {
+              out[y * w + x] = 1;
+              break;
+            }
+    return out;
+  }
+
+  it("dilates and erodes by Chebyshev distance, for any radius", () => {
+    const rand = seededRandom(4);
+    const [w, h] = [37, 23];
+    for (const density of [0.01, 0.2]) {
+      const m = Uint8Array.from({ length: w * h }, () => (rand() < density ? 1 : 0));
+      for (const r of [1, 2, 5, 40]) {
+        expect(dilateMask(m, w, h, r)).toEqual(bruteDilate(m, w, h, r));
+        const inv = m.map((v) => 1 - v);
+        // Erosion is dilation of the complement, complemented (pixels beyond the edge count as set).
+        expect(erodeMask(m, w, h, r)).toEqual(bruteDilate(inv, w, h, r).map((v) => 1 - v));
+      }
+    }
+  });
+});
 
 describe("spectral cloud test on the demo's colours", () => {
   it("masks nothing on the clean before and after images (bright roofs and villages included)", () => {
