@@ -11,6 +11,9 @@ import { ConfigError } from "../core/errors.js";
 import { detectionConfigSchema, formatZodIssues } from "./detection-config.js";
 
 /** Letters, digits, '.', '_' and '-', starting with a letter or digit; no '/', no '..', no ':'. */
+/** Processing window side when a manifest names none (pixels). */
+export const DEFAULT_WINDOW_SIZE = 1024;
+
 export const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;
 const safeId = z
   .string()
@@ -96,7 +99,7 @@ export const manifestSchema = z.strictObject({
     .int()
     .min(64)
     .max(8192)
-    .default(1024)
+    .default(DEFAULT_WINDOW_SIZE)
     .describe(
       "Processing window side, pixels; one queue job per window. Rounded to the model's pyramid cell.",
     ),

@@ -29,14 +29,27 @@ export interface WorkerProcess {
   exited: Promise<number | null>;
 }
 
-/** Starts `patrol worker --concurrency 1` on the given deployment; resolves once it takes jobs. */
+/**
+ * Starts `patrol worker --concurrency 1 --no-warm-up` on the given deployment; resolves once it
+ * takes jobs. (These tests are about job semantics; the warm-up only moves time around.)
+ */
 export async function spawnWorker(
   config: QueueConfig,
   env: Record<string, string> = {},
 ): Promise<WorkerProcess> {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", "src/cli/main.ts", "worker", "--concurrency", "1", "--backend", "wasm"],
+    [
+      "--import",
+      "tsx",
+      "src/cli/main.ts",
+      "worker",
+      "--concurrency",
+      "1",
+      "--backend",
+      "wasm",
+      "--no-warm-up",
+    ],
     {
       cwd: REPO,
       env: {
