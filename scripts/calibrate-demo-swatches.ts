@@ -6,10 +6,12 @@
  *
  * Injected changes (`changes`) must also be typed right where the demo puts them. For each class
  * the demo paints as a change (CHANGE_PAINT: industrial, pond, orchard, trees, turf), an entry
- * kept in `classes` is also kept in `changes` when, painted as one 100×40-pixel parcel (400 m ×
- * 160 m) among cropland parcels, at least 40% of the parcel's interior comes out of the change
- * rules as the intended change type (the type with the most after-probability, not cropland with
- * P ≥ 0.6) and no other change type covers more of it. Alone on a patch most orchard entries
+ * kept in `classes` is also kept in `changes` when, painted as one parcel among cropland parcels
+ * of the same size, in each of two landscapes per parcel size the demo's changes take (40×34 to
+ * 140×46 pixels, 160 m × 136 m to 560 m × 184 m; whole fields only for orchards, trees and turf),
+ * at least 40% of the parcel's interior comes out of the change rules as the intended change type
+ * (the type with the most after-probability, not cropland with P ≥ 0.6) and no other change type
+ * covers more of it. Alone on a patch most orchard entries
  * pass, yet beside cropland the model calls many of them turf (its ~250 m context reads the parcel
  * and its fields together), and many turf entries read as cropland or orchard there. The entries
  * kept are still GID's own block colours of the class, painted with its texture: the demo shows
@@ -65,27 +67,57 @@ const IN_CONTEXT_MIN = 0.4;
 const NOT_CROPLAND_MIN = 0.6;
 
 /**
- * Whether the change rules type a 100×40 parcel painted with entry `index` of `cls` among
- * cropland parcels (100×40, 2 px grass ridges) as `type`: over three landscapes, at least
+ * The field landscapes of the in-context test: parcel sizes (pixels) of the demo's injected
+ * changes, each in a landscape of cropland parcels of that size, two landscapes (seeds) per size.
+ * Orchards, tree planting and turf take whole parcels (scene.ts: at least 60 px wide), so the
+ * house-plot size is for construction and ponds only.
+ */
+const PARCEL_SIZES = [
+  { w: 100, h: 40, wholeParcel: true },
+  { w: 140, h: 46, wholeParcel: true },
+  { w: 86, h: 54, wholeParcel: true },
+  { w: 40, h: 34, wholeParcel: false },
+];
+const WHOLE_PARCEL_TYPES: readonly ChangeTypeId[] = ["orchard", "trees", "turf"];
+
+/**
+ * Whether the change rules type a parcel painted with entry `index` of `cls` among cropland
+ * parcels (2 px grass ridges between) as `type`: in every landscape of its sizes, at least
  * IN_CONTEXT_MIN of the parcel's interior (3 px in from its edge) is typed `type` and no other
  * change type covers more.
  */
 function typedInContext(cls: PaintClass, index: number, type: ChangeTypeId): boolean {
-  const size = 256;
-  const parcel = { x0: 104, y0: 86, x1: 204, y1: 126 };
+  const sizes = PARCEL_SIZES.filter((l) => l.wholeParcel || !WHOLE_PARCEL_TYPES.includes(type));
+  return sizes.every((l, k) =>
+    [1, 2].every((seed) => typedInLandscape(cls, index, type, l, 10 * (k + 1) + seed)),
+  );
+}
+
+function typedInLandscape(
+  cls: PaintClass,
+  index: number,
+  type: ChangeTypeId,
+  l: { w: number; h: number },
+  landscape: number,
+): boolean {
+  // Room for the parcel with a full parcel on each side, in whole 64-pixel pyramid cells.
+  const size = Math.max(256, Math.ceil((3 * (l.w + 2) + 2) / 64) * 64);
+  const x0 = 2 + (l.w + 2);
+  const y0 = 2 + 2 * (l.h + 2);
+  const parcel = { x0, y0, x1: x0 + l.w, y1: y0 + l.h };
   const typeClasses = CHANGE_TYPES.filter((t) => t.afterClasses.length > 0);
   const typed = new Map<ChangeTypeId, number>();
   let total = 0;
-  for (const landscape of [1, 2, 3]) {
+  {
     const rng = new SeededRandom(landscape * 7919 + index);
     const regions: PaintRegion[] = [{ cls: "grass", seed: 11, angle: 0 }];
     const ids = new Int32Array(size * size);
-    for (let y = 2; y < size; y += 42) {
-      for (let x = 2; x < size; x += 102) {
+    for (let y = 2; y < size; y += l.h + 2) {
+      for (let x = 2; x < size; x += l.w + 2) {
         const field = rng.pick<PaintClass>(["paddy", "irrigated", "dry-cropland"]);
         regions.push({ cls: field, seed: rng.int(1, 2 ** 30), angle: rng.pick([0, Math.PI / 2, 0.35]) });
-        for (let yy = y; yy < Math.min(size, y + 40); yy++)
-          ids.fill(regions.length - 1, yy * size + x, yy * size + Math.min(size, x + 100));
+        for (let yy = y; yy < Math.min(size, y + l.h); yy++)
+          ids.fill(regions.length - 1, yy * size + x, yy * size + Math.min(size, x + l.w));
       }
     }
     regions.push({ cls, seed: 1000 + index, angle: 0.35, swatch: index });
