@@ -24,28 +24,46 @@ const VISIBLE: readonly BandName[] = ["red", "green", "blue"];
 /** Scale of the stored measure: value / 255 is the relative change, capped at 1. */
 export const SPECTRAL_CHANGE_SCALE = 255;
 
-/** 3×3 mean of `src` (`width` × `height`), skipping NaN; NaN where all nine are NaN. */
+/**
+ * 3×3 mean of `src` (`width` × `height`), skipping NaN; NaN where all nine are NaN. Separable: a
+ * horizontal pass of sums and counts, then a vertical one (edges take the neighbours they have).
+ */
 function mean3x3(src: Float32Array, width: number, height: number): Float32Array {
-  const out = new Float32Array(width * height);
+  const n = width * height;
+  const rowSum = new Float32Array(n);
+  const rowCount = new Uint8Array(n);
   for (let y = 0; y < height; y++) {
-    const y0 = Math.max(0, y - 1);
-    const y1 = Math.min(height - 1, y + 1);
+    const row = y * width;
     for (let x = 0; x < width; x++) {
-      const x0 = Math.max(0, x - 1);
-      const x1 = Math.min(width - 1, x + 1);
       let sum = 0;
       let count = 0;
-      for (let yy = y0; yy <= y1; yy++) {
-        const row = yy * width;
-        for (let xx = x0; xx <= x1; xx++) {
-          const v = src[row + xx]!;
-          if (v === v) {
-            sum += v;
-            count++;
-          }
+      for (let xx = Math.max(0, x - 1); xx <= Math.min(width - 1, x + 1); xx++) {
+        const v = src[row + xx]!;
+        if (v === v) {
+          sum += v;
+          count++;
         }
       }
-      out[y * width + x] = count > 0 ? sum / count : NaN;
+      rowSum[row + x] = sum;
+      rowCount[row + x] = count;
+    }
+  }
+  const out = new Float32Array(n);
+  for (let y = 0; y < height; y++) {
+    const up = y > 0 ? -width : 0;
+    const down = y < height - 1 ? width : 0;
+    for (let x = 0, i = y * width; x < width; x++, i++) {
+      let sum = rowSum[i]!;
+      let count = rowCount[i]!;
+      if (up !== 0) {
+        sum += rowSum[i + up]!;
+        count += rowCount[i + up]!;
+      }
+      if (down !== 0) {
+        sum += rowSum[i + down]!;
+        count += rowCount[i + down]!;
+      }
+      out[i] = count > 0 ? sum / count : NaN;
     }
   }
   return out;

@@ -6,9 +6,11 @@
  * every config is applied to it in turn.
  *
  * What the run derived from the imagery beyond the probabilities is read back from its outputs,
- * never recomputed: the observed mask (cloud and shadow masks included) from `change.tif` (4th band),
- * and the abandonment flags from the season history the run wrote (`state/pixels/`), evaluated
- * with each config's abandonment parameters as the run evaluated them with its own.
+ * never recomputed: the observed mask (cloud and shadow masks included) from `change.tif` (4th
+ * band), the spectral change between the dates from its 6th band (runs older than that band skip
+ * the minSpectralChange gate), and the abandonment flags from the season history the run wrote
+ * (`state/pixels/`), evaluated with each config's abandonment parameters as the run evaluated
+ * them with its own.
  *
  * The one difference from the run: the halo's probabilities, observed mask and season history
  * are the neighbours' cached ones, where the run computed the halo with the window; the halo only
