@@ -214,6 +214,6 @@ const section = (o: Record<string, number[]>): string =>
     .map((k) => `    "${k}": ${JSON.stringify(o[k])}`)
     .join(",\n");
 process.stdout.write(
-  `{\n  "note": "Palette entries (indices into gid-palette.json) the shipped model ${classifier.meta.modelId} recognises as the intended class at >= 70% when painted alone with the class's texture (classes); of those, for injected changes, the ones the change rules type as the intended change on >= 40% of a parcel painted among cropland, more than any other type (changes). Made by scripts/calibrate-demo-swatches.ts.",\n  "model": "${classifier.meta.modelId}",\n  "classes": {\n${section(classes)}\n  },\n  "changes": {\n${section(changes)}\n  }\n}\n`,
+  `{\n  "note": "Palette entries (indices into gid-palette.json) the shipped model ${classifier.meta.modelId} recognises as the intended class at >= 70% when painted alone with the class's texture (classes); of those, for injected changes, the ones the change rules type as the intended change on >= 40% of a parcel painted among cropland parcels, more than any other type, in every test landscape (two per parcel size the demo's changes take; changes). Made by scripts/calibrate-demo-swatches.ts.",\n  "model": "${classifier.meta.modelId}",\n  "classes": {\n${section(classes)}\n  },\n  "changes": {\n${section(changes)}\n  }\n}\n`,
 );
 classifier.dispose();
