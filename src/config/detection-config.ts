@@ -281,6 +281,14 @@ export const detectionConfigSchema = z.strictObject({
     .describe(
       "Minimum before-image probability of cropland; lower admits land that was already not farmed, higher drops changes seen through a poor before image.",
     ),
+  minSpectralChange: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0.05)
+    .describe(
+      "Minimum relative colour change of a pixel's own 3×3 patch between the dates (Σ|after − before| / mean level, visible bands) for it to be a change: keeps out fields whose class moved only because a change beside them shifted the classifier's ~250 m context; 0 turns the gate off, higher also drops real changes of similar colour.",
+    ),
   rules: z
     .strictObject(ruleSchemas)
     .prefault({})

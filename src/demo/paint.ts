@@ -24,6 +24,11 @@ export interface PaintRegion {
    * class's colour, e.g. a field in a green crop's colour (demo season series).
    */
   readonly swatchClass?: PaintClass;
+  /**
+   * An injected change: its swatch is drawn from the entries calibrated for changes (the model
+   * types them right as a parcel among fields, demo-swatches.json `changes`), where there are any.
+   */
+  readonly change?: boolean;
 }
 
 interface Swatch {
@@ -38,6 +43,11 @@ interface Swatch {
  * the palette by brightness.
  */
 const calibrated: Partial<Record<PaintClass, readonly number[]>> = swatchCalibration.classes;
+/**
+ * Palette entries for injected changes: those that also come out of the change rules as the
+ * intended change type when painted as one parcel among cropland (scripts/calibrate-demo-swatches.ts).
+ */
+const calibratedChanges: Partial<Record<PaintClass, readonly number[]>> = swatchCalibration.changes;
 
 function swatchAt(cls: PaintClass, index: number): Swatch {
   const c = palette.classes[cls].colours[index]!;
@@ -45,10 +55,11 @@ function swatchAt(cls: PaintClass, index: number): Swatch {
 }
 
 /** The swatch of a region: a forced palette index, else one drawn from the allowed entries. */
-function swatchFor(cls: PaintClass, rng: SeededRandom, forced?: number): Swatch {
+function swatchFor(cls: PaintClass, rng: SeededRandom, forced?: number, change = false): Swatch {
   if (forced !== undefined) return swatchAt(cls, forced);
   const n = palette.classes[cls].colours.length;
-  const allowed = calibrated[cls];
+  const forChange = change ? calibratedChanges[cls] : undefined;
+  const allowed = forChange && forChange.length > 0 ? forChange : calibrated[cls];
   if (allowed && allowed.length > 0) return swatchAt(cls, allowed[Math.floor(rng.next() * allowed.length)]!);
   const lo = Math.floor(n * 0.25);
   const hi = Math.ceil(n * 0.75);
@@ -102,7 +113,9 @@ export function paintRegions(
     new Uint8Array(width * height),
     new Uint8Array(width * height),
   ];
-  const swatches = regions.map((r) => swatchFor(r.swatchClass ?? r.cls, new SeededRandom(r.seed), r.swatch));
+  const swatches = regions.map((r) =>
+    swatchFor(r.swatchClass ?? r.cls, new SeededRandom(r.seed), r.swatch, r.change),
+  );
   const roofSwatches = regions.map((r) =>
     BUILT_CLASSES.has(r.cls)
       ? Array.from({ length: 6 }, (_, k) =>

@@ -151,8 +151,13 @@ export function generateDemoWorld(options: DemoSceneOptions = {}): { scene: Demo
 
   // ---- land cover of the previous date -------------------------------------------------------
   const regions: PaintRegion[] = [];
-  const addRegion = (cls: PaintClass): number => {
-    regions.push({ cls, seed: rng.int(1, 2 ** 30), angle: rng.pick([0, Math.PI / 2, 0.35, -0.35]) });
+  const addRegion = (cls: PaintClass, change = false): number => {
+    regions.push({
+      cls,
+      seed: rng.int(1, 2 ** 30),
+      angle: rng.pick([0, Math.PI / 2, 0.35, -0.35]),
+      ...(change ? { change } : {}),
+    });
     return regions.length - 1;
   };
   const cover = new Int32Array(size * size).fill(addRegion("grass"));
@@ -308,7 +313,7 @@ export function generateDemoWorld(options: DemoSceneOptions = {}): { scene: Demo
     }
     const rect = { x0, y0, x1: x0 + w, y1: y0 + h };
     for (let y = rect.y0; y < rect.y1; y++) for (let x = rect.x0; x < rect.x1; x++) after[y * size + x] = -1;
-    const changeRegion = addRegion(CHANGE_PAINT[type]);
+    const changeRegion = addRegion(CHANGE_PAINT[type], true);
     for (let i = 0; i < after.length; i++) if (after[i] === -1) after[i] = changeRegion;
     changeRects.push(rect);
     truth.push({

@@ -6,6 +6,9 @@
  *   - both images observed it (valid mask),
  *   - the baseline says cropland,
  *   - the before image agrees it was cropland-like (P_before(cropland-like) ≥ beforeCroplandThreshold),
+ *   - the pixel itself changed colour: the relative spectral change of its 3×3 patch is at least
+ *     minSpectralChange (detect/spectral-change.ts: without it, a change next door drags unchanged
+ *     fields along through the classifier's context),
  *   - the after image is confidently something else: P_after(not cropland-like) ≥ rules[t].threshold,
  *     where t, the change type, is the one whose after classes carry the most probability (and
  *     more than any non-cropland class no change type claims, such as natural grass).
@@ -38,6 +41,12 @@ export interface ChangeRuleInputs {
   readonly baselineCropland: Uint8Array;
   /** 1 where both dates observed the pixel (not nodata, not cloud), else 0. */
   readonly valid: Uint8Array;
+  /**
+   * Relative spectral change of each pixel's 3×3 patch between the dates, 0–255 for 0–1
+   * (detect/spectral-change.ts). Without it (a run cached before the gate existed) every pixel
+   * passes the minSpectralChange gate.
+   */
+  readonly spectralChange?: Uint8Array;
   /**
    * The season history's abandonment verdict (season/abandonment.ts): 1 where the rules flag the
    * pixel, and the evidence (observed share of the season, 0–255) used as its confidence. Without
@@ -88,7 +97,8 @@ function argmax(p: ProbabilityPlanes): Uint8Array {
 /**
  * The threshold-independent part of the change rules for one window: which change type each
  * eligible pixel would be, and how confidently it is not cropland on the after image. Depends on
- * the config only through `beforeCroplandThreshold` and which types are enabled, so a sweep of
+ * the config only through `beforeCroplandThreshold`, `minSpectralChange` and which types are
+ * enabled, so a sweep of
  * thresholds and morphology (`patrol tune`) computes it once per window.
  */
 export interface ChangeScores {
@@ -96,7 +106,10 @@ export interface ChangeScores {
   readonly height: number;
   /** Change-type code each pixel would take if its confidence passes the type's threshold; 0: none. */
   readonly candidate: Uint8Array;
-  /** 1 where a change is possible at all: observed on both dates, baseline cropland, cropland before. */
+  /**
+   * 1 where a change is possible at all: observed on both dates, baseline cropland, cropland
+   * before, and the pixel's own colour changed (minSpectralChange).
+   */
   readonly eligible: Uint8Array;
   /** P_after(not cropland-like), 0–255, for every pixel. */
   readonly notCropland: Uint8Array;
@@ -140,7 +153,7 @@ function forEachCleaned(
 
 /** Scores a window (see {@link ChangeScores}). All rasters share the window's width × height. */
 export function scoreChanges(inputs: ChangeRuleInputs, config: DetectionConfig): ChangeScores {
-  const { before, after, baselineCropland, valid, abandoned } = inputs;
+  const { before, after, baselineCropland, valid, abandoned, spectralChange } = inputs;
   const width = after.width;
   const height = after.height;
   const n = width * height;
@@ -148,6 +161,7 @@ export function scoreChanges(inputs: ChangeRuleInputs, config: DetectionConfig):
     ["before", before.width * before.height],
     ["baselineCropland", baselineCropland.length],
     ["valid", valid.length],
+    ...(spectralChange ? ([["spectralChange", spectralChange.length]] as const) : []),
     ...(abandoned
       ? ([
           ["abandoned.flagged", abandoned.flagged.length],
@@ -161,6 +175,7 @@ export function scoreChanges(inputs: ChangeRuleInputs, config: DetectionConfig):
   const croplandLike = LAND_COVER_CLASSES.filter((c) => c.croplandLike).map((c) => c.id);
   const beforeCrop = sumPlanes(before, croplandLike);
   const beforeMin = Math.round(config.beforeCroplandThreshold * 255);
+  const spectralMin = spectralChange ? Math.round(config.minSpectralChange * 255) : 0;
 
   const types = CHANGE_TYPES.filter((t) => config.rules[t.id].enabled);
   const fromHistory = types.filter((t) => t.id === "abandonment" && abandoned !== undefined).map((t) => t.id);
@@ -184,6 +199,7 @@ export function scoreChanges(inputs: ChangeRuleInputs, config: DetectionConfig):
   for (let i = 0; i < n; i++) {
     notCropland[i] = Math.max(0, 255 - afterCrop[i]!);
     if (valid[i] === 0 || baselineCropland[i] === 0 || beforeCrop[i]! < beforeMin) continue;
+    if (spectralChange && spectralChange[i]! < spectralMin) continue;
     eligible[i] = 1;
     let best = -1;
     let bestScore = -1;
@@ -227,7 +243,8 @@ export function scoreChanges(inputs: ChangeRuleInputs, config: DetectionConfig):
 /**
  * The threshold-dependent part of the change rules: per-type probability thresholds, then
  * morphological cleaning per type, then the baseline-mismatch layer. `config` must agree with
- * the one `scores` were computed under on `beforeCroplandThreshold` and the enabled types.
+ * the one `scores` were computed under on `beforeCroplandThreshold`, `minSpectralChange` and the
+ * enabled types.
  */
 export function thresholdChanges(
   scores: ChangeScores,

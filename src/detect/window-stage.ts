@@ -8,7 +8,8 @@
  * Output files (under `<out>/windows/<windowId>/`, each written atomically):
  *   probabilities-after.tif, probabilities-before.tif  uint8, one band per model class (0–255)
  *   change.tif  uint8 bands: change-type code, confidence (0–255), baseline mismatch, observed on
- *               both dates, unobserved baseline cropland (1 after date, 2 before date, 3 both)
+ *               both dates, unobserved baseline cropland (1 after date, 2 before date, 3 both),
+ *               relative spectral change of the 3×3 patch (0–255 for 0–1; detect/spectral-change.ts)
  *   masks.tif   uint8 bands: after and before date mask (0 clear, 1 nodata, 2 quality band,
  *               3 cloud, 4 cloud shadow)
  * and the window's season history `<out>/state/pixels/<windowId>.tif` (season/state-file.ts).
@@ -24,7 +25,7 @@ import { insideOutput } from "../config/manifest.js";
 import { writeGeoTiff } from "../ingest/geotiff-writer.js";
 import { readMosaicWindow, type Mosaic } from "../ingest/mosaic.js";
 import type { RasterGrid } from "../ingest/rasterize.js";
-import { toReflectance, type SensorProfile } from "../ingest/sensor-profile.js";
+import { toReflectance, type ReflectanceBands, type SensorProfile } from "../ingest/sensor-profile.js";
 import { assertPreviousRunState, previousRunDir } from "../history/previous-run.js";
 import { isCalibrated, MASK_NODATA, MASK_QUALITY, spectralCloudMask } from "../ingest/cloud-mask.js";
 import {
@@ -44,6 +45,7 @@ import {
 } from "../season/index.js";
 import { applyChangeRules, type ProbabilityPlanes } from "./change-rules.js";
 import { classifyWindow } from "./classify-window.js";
+import { relativeSpectralChange } from "./spectral-change.js";
 import { burnWindowLayers } from "./window-layers.js";
 import type { RunInputs, WindowPlan } from "./run-inputs.js";
 
@@ -110,6 +112,8 @@ interface DateRead {
   /** The date's vegetation index (NaN where unobserved), or null when the bands support none. */
   readonly index: Float32Array | null;
   readonly indexKind: VegetationIndexKind | null;
+  /** The window's bands as reflectance (NaN where the sensor profile's nodata or quality says so). */
+  readonly reflectance: ReflectanceBands;
 }
 
 /**
@@ -147,7 +151,7 @@ async function readDate(
   const indexKind = indexKindOf(reflectance);
   const index = indexKind ? maskIndex(vegetationIndex(reflectance, indexKind), observed) : null;
   const planes = classifyWindow(run.classifier, reflectance, block.width, block.height, profile.id, need);
-  return { planes, observed, mask, index, indexKind };
+  return { planes, observed, mask, index, indexKind, reflectance };
 }
 
 /**
@@ -264,12 +268,14 @@ export async function detectWindow(
 
   const valid = new Uint8Array(ow * oh);
   for (let i = 0; i < valid.length; i++) valid[i] = after.observed[i]! & before.observed[i]!;
+  const spectralChange = relativeSpectralChange(before.reflectance, after.reflectance, ow, oh);
   const rules = applyChangeRules(
     {
       before: before.planes,
       after: after.planes,
       baselineCropland: cropland,
       valid,
+      spectralChange,
       ...(abandonment ? { abandoned: { flagged: abandonment.flagged, evidence: abandonment.evidence } } : {}),
     },
     run.config,
@@ -301,7 +307,7 @@ export async function detectWindow(
     exclusion: crop(exclusion, ow, h, width, height),
     undetectable: rules.undetectable,
   };
-  await writeWindowRasters(run, plan, result, after.planes, before.planes, ow);
+  await writeWindowRasters(run, plan, result, after.planes, before.planes, spectralChange, ow);
   ctx.logger.debug({ windowId: plan.id }, "window detected");
   return result;
 }
@@ -317,6 +323,7 @@ async function writeWindowRasters(
   r: WindowRasters,
   after: ProbabilityPlanes,
   before: ProbabilityPlanes,
+  spectralChange: Uint8Array,
   outerWidth: number,
 ): Promise<void> {
   const dir = windowDir(run, plan.id);
@@ -352,17 +359,25 @@ async function writeWindowRasters(
     insideOutput(dir, "change.tif"),
     {
       ...base,
-      bandCount: 5,
+      bandCount: 6,
       bandDescriptions: [
         "change type code",
         "confidence (value / 255)",
         "baseline mismatch",
         "observed on both dates",
         "unobserved baseline cropland (1 after date, 2 before date, 3 both)",
+        "relative spectral change of the 3x3 patch (value / 255)",
       ],
       metadata: { CHANGE_CODES: CHANGE_TYPES.map((t) => `${t.code}=${t.id}`).join(",") },
     },
-    [r.changeCode, r.confidence, r.mismatch, r.observed, r.unobservedCropland],
+    [
+      r.changeCode,
+      r.confidence,
+      r.mismatch,
+      r.observed,
+      r.unobservedCropland,
+      crop(spectralChange, outerWidth, run.halo, r.width, r.height),
+    ],
   );
   await writeGeoTiff(
     insideOutput(dir, "masks.tif"),

@@ -9,8 +9,12 @@ import { coordinateTransform, isGeographic } from "../ingest/crs.js";
 import type { Mosaic } from "../ingest/mosaic.js";
 import { issuePolygons, type ReviewIssue } from "./review-issues.js";
 
-/** Pixels: how far a projected vertex may stray from the pixel edge it was computed from. */
-const EDGE_TOLERANCE = 1e-6;
+/**
+ * Pixels: how far a projected vertex may stray from the pixel edge it was computed from. Issue
+ * GeoJSON keeps 9 decimals of a degree (about 0.1 mm), so a vertex read back strays up to about
+ * 3e-5 of a 4 m pixel (3e-4 of a 0.3 m one); 1e-6 was too tight and widened the window by a pixel.
+ */
+const EDGE_TOLERANCE = 1e-3;
 
 export interface OverviewGrid {
   /** Window of the mosaic (mosaic pixels) the overview covers; width and height are multiples of `factor`. */

@@ -6,9 +6,11 @@
  * every config is applied to it in turn.
  *
  * What the run derived from the imagery beyond the probabilities is read back from its outputs,
- * never recomputed: the observed mask (cloud and shadow masks included) from `change.tif` (4th band),
- * and the abandonment flags from the season history the run wrote (`state/pixels/`), evaluated
- * with each config's abandonment parameters as the run evaluated them with its own.
+ * never recomputed: the observed mask (cloud and shadow masks included) from `change.tif` (4th
+ * band), the spectral change between the dates from its 6th band (runs older than that band skip
+ * the minSpectralChange gate), and the abandonment flags from the season history the run wrote
+ * (`state/pixels/`), evaluated with each config's abandonment parameters as the run evaluated
+ * them with its own.
  *
  * The one difference from the run: the halo's probabilities, observed mask and season history
  * are the neighbours' cached ones, where the run computed the halo with the window; the halo only
@@ -98,9 +100,12 @@ export async function retuneIssues(
     const height = window.y1 - window.y0;
     const after = await planesOf(run.after, outer, run.classIds);
     const before = await planesOf(run.before, outer, run.classIds);
-    const cached = await readMosaicWindow(run.change, outer, { bands: [3, 4] });
+    // Band 6, the spectral change, exists in runs made since the minSpectralChange gate.
+    const hasSpectral = run.change.bandCount >= 6;
+    const cached = await readMosaicWindow(run.change, outer, { bands: hasSpectral ? [3, 4, 5] : [3, 4] });
     const valid = cached.bands[0] as Uint8Array;
     const unobserved = cached.bands[1] as Uint8Array;
+    const spectral = hasSpectral ? { spectralChange: cached.bands[2] as Uint8Array } : {};
     // The season history as the run left it (this month included); null when the run kept none
     // (imagery with no vegetation index), and then the run had no history-based abandonment either.
     const season = await readSeasonState(run.outDir, { affine: grid.affine, crs: grid.crs, window: outer });
@@ -135,7 +140,7 @@ export async function retuneIssues(
     };
     // The threshold-independent scores depend only on these, so configs that share them share one pass.
     const scored = new Map<string, ChangeScores>();
-    const base = { before, after, baselineCropland: layers.cropland, valid };
+    const base = { before, after, baselineCropland: layers.cropland, valid, ...spectral };
     effective.forEach((config, k) => {
       const abandoned = abandonedUnder(config);
       const inputs = abandoned
@@ -143,6 +148,7 @@ export async function retuneIssues(
         : base;
       const key = JSON.stringify([
         config.beforeCroplandThreshold,
+        config.minSpectralChange,
         Object.values(config.rules).map((r) => r.enabled),
       ]);
       const scores = scored.get(key) ?? scoreChanges(inputs, config);

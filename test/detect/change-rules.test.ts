@@ -68,6 +68,40 @@ describe("change rules", () => {
     expect(r.undetectable).toEqual(["facility", "abandonment"]);
   });
 
+  it("reports no change where the pixel's own colour did not change (minSpectralChange)", () => {
+    const before = certain(["cropland", "cropland", "cropland", "cropland"]);
+    const after = certain(["built_up", "built_up", "pond", "pond"]);
+    const inputs = {
+      before,
+      after,
+      baselineCropland: new Uint8Array(4).fill(1),
+      valid: new Uint8Array(4).fill(1),
+      // Relative change of each 3×3 patch, 0–255: 0.02 and 0.3, then 0.049 and 0.051 around 0.05.
+      spectralChange: Uint8Array.from([5, 77, 12, 13]),
+    };
+    const code = (t: Parameters<typeof changeType>[0]): number => changeType(t).code;
+    expect(noMorphology.minSpectralChange).toBe(0.05);
+    expect(Array.from(applyChangeRules(inputs, noMorphology).changeCode)).toEqual([
+      0,
+      code("construction"),
+      0,
+      code("pond"),
+    ]);
+    // Gate off: the classes alone decide.
+    const off = parseDetectionConfig({ ...noMorphology, minSpectralChange: 0 });
+    expect(Array.from(applyChangeRules(inputs, off).changeCode)).toEqual([
+      code("construction"),
+      code("construction"),
+      code("pond"),
+      code("pond"),
+    ]);
+    // Without the measure (a run cached before the gate existed) every pixel passes.
+    const { spectralChange: _omitted, ...without } = inputs;
+    expect(Array.from(applyChangeRules(without, noMorphology).changeCode)).toEqual(
+      Array.from(applyChangeRules(inputs, off).changeCode),
+    );
+  });
+
   it("never reports unobserved pixels, and respects the thresholds", () => {
     const before = certain(["cropland", "cropland", "cropland"]);
     const after = certain(["built_up", "built_up", "built_up"]);

@@ -1,7 +1,8 @@
 /**
  * `patrol detect` end to end on the demo scene: tiling and windowing do not change the issue
  * list, the GeoJSON is valid RFC 7946 that GDAL opens, changes are reported only on baseline
- * cropland, and approvals mark the patches they cover.
+ * cropland, approvals mark the patches they cover, and every injected change is found with its
+ * type (object-level F1, `patrol evaluate`'s matching rule, of at least 0.9).
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, existsSync } from "node:fs";
@@ -15,6 +16,7 @@ import { coordinateTransform } from "../../src/ingest/crs.js";
 import { silentLogger } from "../../src/core/logger.js";
 import { writeDemoScene } from "../../src/demo/write-scene.js";
 import { runDetect } from "../../src/report/run-detect.js";
+import { evaluateRunIssues, formatEvaluation } from "../../src/evaluate/index.js";
 import type { RunSummary } from "../../src/report/assemble.js";
 import type { IssueProperties } from "../../src/report/issues.js";
 import { noTools } from "../support/environment.js";
@@ -206,6 +208,37 @@ describe("patrol detect on the demo scene", () => {
       else expect(issue.properties.status).toBe("new");
     }
     expect(one.issues.some((f) => f.properties.status === "approved")).toBe(true);
+  });
+
+  it("finds every injected change with its type: typed object-level F1 at least 0.9 against the demo truth", async () => {
+    const e = await evaluateRunIssues(path.join(one.dir, "out"), {
+      reference: path.join(one.dir, "truth.geojson"),
+    });
+    console.log(formatEvaluation(e, "demo run against the injected changes"));
+    expect(e.referenceTyped).toBe(true);
+    const truth = JSON.parse(readFileSync(path.join(one.dir, "truth.geojson"), "utf8")) as FeatureCollection;
+    const injected = new Set(truth.features.map((f) => String(f.properties?.change_type)));
+    // Every type the demo injects (construction, pond, orchard, trees, turf): each of its
+    // changes is matched by an issue of that type.
+    expect(injected.size).toBe(5);
+    const typeRows = e.rows.filter((r) => r.changeType !== "all");
+    for (const t of injected) {
+      const row = typeRows.find((r) => r.changeType === t)!;
+      expect(row.object.reference, t).toBeGreaterThan(0);
+      expect(row.object.foundReference, t).toBe(row.object.reference);
+    }
+    // Typed object F1, pooled over the types: an issue counts as a hit only when it matches a
+    // change of its own type, a change as found only when an issue of its type matches it.
+    const sum = (k: "predicted" | "matchedPredicted" | "reference" | "foundReference"): number =>
+      typeRows.reduce((s, r) => s + r.object[k], 0);
+    const precision = sum("matchedPredicted") / sum("predicted");
+    const recall = sum("foundReference") / sum("reference");
+    expect(sum("reference")).toBe(truth.features.length);
+    expect(recall).toBe(1);
+    expect((2 * precision * recall) / (precision + recall)).toBeGreaterThanOrEqual(0.9);
+    // Ignoring types, too (every issue lies on some injected change).
+    const all = e.rows.find((r) => r.changeType === "all")!;
+    expect(all.object.f1!).toBeGreaterThanOrEqual(0.9);
   });
 
   it("drops patches under the minimum size in pixels (25 px of 4 m) and counts them", () => {
