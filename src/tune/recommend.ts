@@ -30,9 +30,10 @@ const other = (t: TuneTarget): "precision" | "recall" => (t.measure === "precisi
 /**
  * Chooses per type, among settings whose object-level `target.measure` is at least
  * `target.value`, the one with the highest object-level other measure; ties go to the higher
- * pixel-level other measure, then the smaller minimum area, then the lower threshold (for a
- * precision target) or the higher threshold (for a recall target). A type no setting brings to the
- * target keeps the run's setting and is reported with `chosen: null`.
+ * object-level target measure (at equal recall, the setting that wastes fewer field visits), then
+ * the higher pixel-level other measure, then the smaller minimum area, then the lower threshold
+ * (for a precision target) or the higher threshold (for a recall target). A type no setting brings
+ * to the target keeps the run's setting and is reported with `chosen: null`.
  */
 export function recommend(
   sweep: SweepResult,
@@ -52,6 +53,7 @@ export function recommend(
     reaching.sort(
       (a, b) =>
         b.object[o]! - a.object[o]! ||
+        b.object[target.measure]! - a.object[target.measure]! ||
         (b.pixel[o] ?? 0) - (a.pixel[o] ?? 0) ||
         a.minAreaM2 - b.minAreaM2 ||
         (target.measure === "precision" ? a.threshold - b.threshold : b.threshold - a.threshold),
