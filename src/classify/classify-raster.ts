@@ -18,7 +18,7 @@ import type { SensorProfile } from "../ingest/sensor-profile.js";
 import type { Classifier } from "./classifier.js";
 import { BandMismatchError } from "./errors.js";
 import { featureHalo, pyramidCell, type BandRole } from "./features.js";
-import { cutPlanar, innerRegionFor } from "./inner-region.js";
+import { cutPlanar, innerRegionFor, regionProbabilities } from "./inner-region.js";
 
 /** How the model's bands are found in a raster of a given profile. */
 export interface BandBinding {
@@ -140,17 +140,7 @@ export function classifyBlock(
       // Symmetric padding needs the pad to be no larger than the image; tiny images get zeros.
       x = padW <= width && padH <= height ? tf.mirrorPad(x, pads, "symmetric") : tf.pad(x, pads);
     }
-    const cut = (t: tf.Tensor, bands: number): tf.Tensor =>
-      tf.tensor(cutPlanar(t.dataSync() as Float32Array, bands, pw, ph, region), [bands, rh, rw]);
-    const probs = (
-      whole
-        ? classifier.probabilities(x)
-        : classifier.probabilities(x, {
-            planar: cut(x, bands.length) as tf.Tensor3D,
-            y0: region.y0,
-            x0: region.x0,
-          })
-    ).reshape([rh, rw, nc]);
+    const probs = regionProbabilities(classifier, x, whole ? null : region).reshape([rh, rw, nc]);
     // Class index → land-cover code: an offset when the codes are consecutive (the shipped
     // models), else a one-hot product (no gather, no per-pixel JS).
     const codeList = classifier.classCodes;
@@ -162,7 +152,9 @@ export function classifyBlock(
     let q = tf.round(tf.mul(probs, 255));
     if (ok) {
       const okPadded = padW > 0 || padH > 0 ? tf.pad(ok, pads.slice(1)) : ok;
-      const okRegion = whole ? okPadded : cut(okPadded, 1).reshape([rh, rw]);
+      const okRegion = whole
+        ? okPadded
+        : tf.tensor2d(cutPlanar(okPadded.dataSync() as Float32Array, 1, pw, ph, region), [rh, rw]);
       cls = tf.mul(cls, okRegion);
       q = tf.mul(q, tf.expandDims(okRegion, 2));
     }

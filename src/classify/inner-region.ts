@@ -1,8 +1,10 @@
 /**
  * Inner regions of a window (see features.ts, firstLayerPreActivation's `inner`): which pixels to
- * compute for the pixels a caller needs, and cutting them out of a planar array.
+ * compute for the pixels a caller needs, cutting them out of a planar array, and classifying them.
  */
+import * as tf from "@tensorflow/tfjs";
 import type { PixelWindow } from "../core/raster-types.js";
+import type { Classifier } from "./classifier.js";
 import { innerRegionGeometry, innerSplitLevel, type FeatureSpec } from "./features.js";
 
 /**
@@ -42,4 +44,32 @@ export function cutPlanar(
     }
   }
   return out;
+}
+
+/**
+ * Class probabilities of `region` of a window ([region pixels, classes], row-major), or of the
+ * whole window when `region` is null. The region's own planar input is cut on the JavaScript side
+ * (tf.slice of a large tensor is slow on wasm) from `planar`, the window's values, when the caller
+ * has them, else from a read-back of `window`. Tidy: the caller owns the result.
+ */
+export function regionProbabilities(
+  classifier: Classifier,
+  window: tf.Tensor3D,
+  region: PixelWindow | null,
+  planar?: Float32Array,
+): tf.Tensor2D {
+  if (!region) return classifier.probabilities(window);
+  const [bands, height, width] = window.shape;
+  const values = planar ?? (window.dataSync() as Float32Array);
+  return tf.tidy(() =>
+    classifier.probabilities(window, {
+      planar: tf.tensor3d(cutPlanar(values, bands, width, height, region), [
+        bands,
+        region.y1 - region.y0,
+        region.x1 - region.x0,
+      ]),
+      y0: region.y0,
+      x0: region.x0,
+    }),
+  );
 }

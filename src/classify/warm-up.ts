@@ -7,7 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { Classifier } from "./classifier.js";
 import { featureHalo, pyramidCell } from "./features.js";
-import { innerRegionFor, cutPlanar } from "./inner-region.js";
+import { innerRegionFor, regionProbabilities } from "./inner-region.js";
 
 /**
  * Classifies one synthetic window of `coreSide` pixels (plus the model's halo) the way detection
@@ -32,19 +32,7 @@ export async function warmUpClassifier(modelDir: string, coreSide: number): Prom
     const region = innerRegionFor(spec, { x0: halo, y0: halo, x1: halo + core, y1: halo + core }, side, side);
     for (let i = 0; i < 2; i++) {
       tf.tidy(() => {
-        const x = tf.tensor3d(planar, [bands, side, side]);
-        const p = region
-          ? classifier.probabilities(x, {
-              planar: tf.tensor3d(cutPlanar(planar, bands, side, side, region), [
-                bands,
-                region.y1 - region.y0,
-                region.x1 - region.x0,
-              ]),
-              y0: region.y0,
-              x0: region.x0,
-            })
-          : classifier.probabilities(x);
-        p.dataSync();
+        regionProbabilities(classifier, tf.tensor3d(planar, [bands, side, side]), region, planar).dataSync();
       });
     }
   } finally {

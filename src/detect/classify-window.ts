@@ -4,7 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Classifier } from "../classify/classifier.js";
-import { cutPlanar, innerRegionFor } from "../classify/inner-region.js";
+import { innerRegionFor, regionProbabilities } from "../classify/inner-region.js";
 import type { PixelWindow } from "../core/raster-types.js";
 import type { ReflectanceBands } from "../ingest/sensor-profile.js";
 import type { ProbabilityPlanes } from "./change-rules.js";
@@ -57,13 +57,7 @@ export function classifyWindow(
   const classes = classifier.classes;
   const quantised = tf.tidy(() => {
     const input = tf.tensor3d(planar, [order.length, height, width]);
-    const p = region
-      ? classifier.probabilities(input, {
-          planar: tf.tensor3d(cutPlanar(planar, order.length, width, height, region), [order.length, rh, rw]),
-          y0: region.y0,
-          x0: region.x0,
-        })
-      : classifier.probabilities(input);
+    const p = regionProbabilities(classifier, input, region, planar);
     // [pixels, classes] → [classes, pixels] as 0..255 integers.
     return tf.transpose(tf.round(tf.mul(p, 255))).asType("int32");
   });
