@@ -204,8 +204,16 @@ function pixelChannels(planar: tf.Tensor3D, spec: FeatureSpec): tf.Tensor4D {
   return (idx ? tf.concat([x, idx], 0) : x).reshape([-1, h, w, 1]) as tf.Tensor4D;
 }
 
-/** Level channels for k = 1..maxLevel (default K), each [Cl, H/2^k, W/2^k, 1]. */
-function levelChannels(planar: tf.Tensor3D, spec: FeatureSpec, maxLevel = spec.pyramidLevels): tf.Tensor4D[] {
+/**
+ * Level channels for k = fromLevel..toLevel (default all K), each [Cl, H/2^k, W/2^k, 1], at index
+ * k − 1; null below `fromLevel` (those cells are still pooled, as the coarser levels need them).
+ */
+function levelChannels(
+  planar: tf.Tensor3D,
+  spec: FeatureSpec,
+  fromLevel = 1,
+  toLevel = spec.pyramidLevels,
+): (tf.Tensor4D | null)[] {
   const [c, h, w] = planar.shape;
   const x2 = planar.reshape([c, h * w]) as tf.Tensor2D;
   const channels = 2 * c + (spec.edges ? 1 : 0);
@@ -215,13 +223,17 @@ function levelChannels(planar: tf.Tensor3D, spec: FeatureSpec, maxLevel = spec.p
   if (spec.edges && spec.edgeScale === 1) {
     level = tf.concat([level, sobelMagnitude(x2, c, h, w).reshape([1, h, w, 1])], 0) as tf.Tensor4D;
   }
-  const out: tf.Tensor4D[] = [];
-  for (let k = 1; k <= maxLevel; k++) {
+  const out: (tf.Tensor4D | null)[] = [];
+  for (let k = 1; k <= toLevel; k++) {
     level = tf.avgPool(level, 2, 2, "valid");
     const [, hk, wk] = level.shape;
     if (k === 1 && spec.edges && spec.edgeScale === 2) {
       const means = combine(level.reshape([2 * c, hk * wk]) as tf.Tensor2D, selectRows(2 * c, 0, c));
       level = tf.concat([level, sobelMagnitude(means, c, hk, wk).reshape([1, hk, wk, 1])], 0) as tf.Tensor4D;
+    }
+    if (k < fromLevel) {
+      out.push(null);
+      continue;
     }
     const flat = level.reshape([channels, hk * wk]) as tf.Tensor2D;
     const mean = combine(flat, selectRows(channels, 0, c));
@@ -299,7 +311,8 @@ export function explicitFeatures(planar: tf.Tensor3D, spec: FeatureSpec, pixels?
           );
     let patchRows = patch.reshape([n, area * cp]);
     const blocks: tf.Tensor2D[] = [];
-    levelChannels(planar, spec).forEach((lv, i) => {
+    levelChannels(planar, spec).forEach((level, i) => {
+      const lv = level as tf.Tensor4D; // every level from 1 on
       let up = lv;
       for (let k = i + 1; k >= 1; k--) up = up2(up);
       blocks.push(up.reshape([lv.shape[0], n]));
@@ -428,8 +441,9 @@ export function firstLayerPreActivation(
     // Project each level at its own resolution and sum from the coarsest down, upsampling ×2
     // between levels; with an inner region, levels 1..split come from the inner planar and the
     // coarser sum is cut to the inner region at the split level (a small slice there).
-    const levels = levelChannels(planar, spec);
-    const fineLevels = inner ? levelChannels(inner.planar, spec, split) : levels;
+    // The whole window's levels 1..split are pooled on the way up but not used with an inner region.
+    const levels = levelChannels(planar, spec, inner ? split + 1 : 1);
+    const fineLevels = inner ? levelChannels(inner.planar, spec, 1, split) : levels;
     let acc: tf.Tensor4D | null = null;
     for (let i = levels.length - 1; i >= 0; i--) {
       const k = i + 1;
