@@ -12,11 +12,12 @@
  *  4. the cloudy month detects nothing under the truth clouds, and its clouded pixels never enter
  *     the season history.
  */
-import { mkdtempSync, readFileSync, readdirSync, existsSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { readCountyLayers } from "../support/county-layers.js";
 import * as turf from "@turf/turf";
-import type { Feature, FeatureCollection, Polygon } from "geojson";
+import type { Feature, Polygon } from "geojson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useBackend } from "../../src/classify/backend.js";
 import { parseDetectionConfig } from "../../src/config/detection-config.js";
@@ -39,17 +40,9 @@ let cpuSeconds = 0;
 const issues: IssueFeature[][] = [];
 
 function listed(k: number): IssueFeature[] {
-  const root = path.join(w.outputs[k]!, "issues");
-  const out: IssueFeature[] = [];
-  if (!existsSync(root)) return out;
-  for (const pref of readdirSync(root))
-    for (const f of readdirSync(path.join(root, pref)))
-      if (f.endsWith(".geojson"))
-        out.push(
-          ...((JSON.parse(readFileSync(path.join(root, pref, f), "utf8")) as FeatureCollection)
-            .features as IssueFeature[]),
-        );
-  return out;
+  return readCountyLayers<IssueFeature>(path.join(w.outputs[k]!, "issues"), ".geojson", {
+    allowMissing: true,
+  });
 }
 
 function intersectionM2(a: Feature, b: Feature): number {

@@ -5,9 +5,10 @@
  * checked against the generator's ground truth (changes, cloud mask), never against counts the
  * pipeline produced: the land-cover model may change.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { readCountyLayers } from "../support/county-layers.js";
 import * as turf from "@turf/turf";
 import type { Feature, FeatureCollection, Polygon } from "geojson";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -42,17 +43,9 @@ const statePath = (k: number): string => path.join(w.outputs[k]!, "state", "issu
 const readState = (k: number): SeriesState<IssueFeature> => JSON.parse(readFileSync(statePath(k), "utf8"));
 
 function listed(k: number): IssueFeature[] {
-  const root = path.join(w.outputs[k]!, "issues");
-  const out: IssueFeature[] = [];
-  if (!existsSync(root)) return out;
-  for (const pref of readdirSync(root))
-    for (const f of readdirSync(path.join(root, pref)))
-      if (f.endsWith(".geojson"))
-        out.push(
-          ...((JSON.parse(readFileSync(path.join(root, pref, f), "utf8")) as FeatureCollection)
-            .features as IssueFeature[]),
-        );
-  return out;
+  return readCountyLayers<IssueFeature>(path.join(w.outputs[k]!, "issues"), ".geojson", {
+    allowMissing: true,
+  });
 }
 
 function truth(k: number): Array<Feature<Polygon, DemoSeriesChange>> {

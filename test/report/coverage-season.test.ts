@@ -14,8 +14,9 @@
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { readCountyLayers } from "../support/county-layers.js";
 import * as turf from "@turf/turf";
-import type { Feature, FeatureCollection, MultiPolygon, Polygon } from "geojson";
+import type { Feature, MultiPolygon, Polygon } from "geojson";
 import { beforeAll, describe, expect, it } from "vitest";
 import { useBackend } from "../../src/classify/backend.js";
 import { silentLogger } from "../../src/core/logger.js";
@@ -40,19 +41,7 @@ import { closeCachedRun, openCachedRun, retuneIssues } from "../../src/tune/inde
 const SIZE = 512;
 
 function readLayers<P>(root: string, suffix: string): Feature<Polygon | MultiPolygon, P>[] {
-  const out: Feature<Polygon | MultiPolygon, P>[] = [];
-  for (const pref of readdirSync(root))
-    for (const f of readdirSync(path.join(root, pref)))
-      if (f.endsWith(suffix))
-        out.push(
-          ...(
-            JSON.parse(readFileSync(path.join(root, pref, f), "utf8")) as FeatureCollection<
-              Polygon | MultiPolygon,
-              P
-            >
-          ).features,
-        );
-  return out;
+  return readCountyLayers<Feature<Polygon | MultiPolygon, P>>(root, suffix);
 }
 
 describe("clouds and coverage through patrol detect", () => {

@@ -8,6 +8,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { readCountyLayers } from "../support/county-layers.js";
 import type { Feature, FeatureCollection, Polygon } from "geojson";
 import * as turf from "@turf/turf";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -24,23 +25,9 @@ import { noTools } from "../support/environment.js";
 type Issue = Feature<Polygon, IssueProperties>;
 
 function readIssues(outDir: string): Issue[] {
-  const issues: Issue[] = [];
-  const root = path.join(outDir, "issues");
-  if (!existsSync(root)) return issues;
-  for (const pref of readdirSync(root)) {
-    for (const f of readdirSync(path.join(root, pref))) {
-      if (f.endsWith(".geojson"))
-        issues.push(
-          ...(
-            JSON.parse(readFileSync(path.join(root, pref, f), "utf8")) as FeatureCollection<
-              Polygon,
-              IssueProperties
-            >
-          ).features,
-        );
-    }
-  }
-  return issues.sort((a, b) => (a.properties.id < b.properties.id ? -1 : 1));
+  return readCountyLayers<Issue>(path.join(outDir, "issues"), ".geojson", { allowMissing: true }).sort(
+    (a, b) => (a.properties.id < b.properties.id ? -1 : 1),
+  );
 }
 
 async function runDemo(
