@@ -178,12 +178,8 @@ async function matchDate(
   logger: Logger,
 ): Promise<SensorProfile> {
   const reference = classifier.meta.input.radiometry;
-  if (!reference) {
-    throw new ConfigError(
-      manifestFile,
-      `radiometricMatch is on, but model ${classifier.meta.modelId} records no training radiometry (retrain it)`,
-    );
-  }
+  if (!reference)
+    throw new ConfigError(manifestFile, "radiometricMatch needs a model that records its radiometry");
   let matched: Awaited<ReturnType<typeof matchRasters>>;
   try {
     matched = await matchRasters(rasters, profile, reference);
@@ -218,6 +214,13 @@ export async function openRun(manifestFile: string, options: OpenRunOptions): Pr
   const modelDir =
     options.modelDir ?? (manifest.model ? path.resolve(baseDir, manifest.model) : DEFAULT_MODEL_DIR);
   const classifier = await Classifier.load(modelDir);
+  if (manifest.radiometricMatch && !classifier.meta.input.radiometry) {
+    classifier.dispose();
+    throw new ConfigError(
+      manifestFile,
+      `radiometricMatch is on, but model ${classifier.meta.modelId} records no training radiometry (retrain it)`,
+    );
+  }
 
   const failedTiles: FailedTile[] = [];
   const afters: RasterSource[] = [];

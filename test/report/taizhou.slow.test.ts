@@ -30,6 +30,10 @@ import { matchRasters } from "../../src/ingest/radiometric-match.js";
 import { BUILTIN_SENSOR_PROFILES } from "../../src/ingest/sensor-profile.js";
 import type { RunSummary } from "../../src/report/assemble.js";
 import { runDetect } from "../../src/report/run-detect.js";
+import { closeRun, openRun } from "../../src/detect/run-inputs.js";
+import { DEFAULT_MODEL_DIR } from "../../src/classify/default-model.js";
+import type { Logger } from "../../src/core/logger.js";
+import { pino } from "pino";
 import { toGeoJsonPolygon } from "../../src/vector/polygon-geometry.js";
 import { polygonize } from "../../src/vector/polygonize.js";
 import { noSharedData, sharedData } from "../support/environment.js";
@@ -41,6 +45,7 @@ const HAILING = "321202";
 describe.skipIf(noSharedData())("Taizhou Landsat pair end to end", () => {
   let dir: string;
   let summary: RunSummary;
+  let manifest: Record<string, unknown>;
 
   beforeAll(async () => {
     await useBackend("wasm");
@@ -81,36 +86,31 @@ describe.skipIf(noSharedData())("Taizhou Landsat pair end to end", () => {
         })),
       }),
     );
-    writeFileSync(
-      path.join(dir, "manifest.json"),
-      JSON.stringify({
-        runId: "taizhou-2003",
-        month: "2003-02",
-        runDate: "2003-02-10",
-        output: "out",
-        profile: "landsat-etm-6",
-        model: MODEL_DIR,
-        radiometricMatch: true,
-        tiles: [
-          {
-            id: "taizhou",
-            after: { source: after, date: "2003-02-06" },
-            before: { source: before, date: "2000-01-01" },
-          },
-        ],
-        baseline: { path: "baseline.geojson", crs: 32651 },
-        counties: { path: sharedData("counties", "taizhou-beihai-hongkong-counties.geojson"), gcj02: true },
-        detection: {
-          chips: { enabled: false },
-          rules: Object.fromEntries(
-            ["construction", "pond", "orchard", "trees", "turf", "facility"].map((t) => [
-              t,
-              { openingPx: 0 },
-            ]),
-          ),
+    manifest = {
+      runId: "taizhou-2003",
+      month: "2003-02",
+      runDate: "2003-02-10",
+      output: "out",
+      profile: "landsat-etm-6",
+      model: MODEL_DIR,
+      radiometricMatch: true,
+      tiles: [
+        {
+          id: "taizhou",
+          after: { source: after, date: "2003-02-06" },
+          before: { source: before, date: "2000-01-01" },
         },
-      }),
-    );
+      ],
+      baseline: { path: "baseline.geojson", crs: 32651 },
+      counties: { path: sharedData("counties", "taizhou-beihai-hongkong-counties.geojson"), gcj02: true },
+      detection: {
+        chips: { enabled: false },
+        rules: Object.fromEntries(
+          ["construction", "pond", "orchard", "trees", "turf", "facility"].map((t) => [t, { openingPx: 0 }]),
+        ),
+      },
+    };
+    writeFileSync(path.join(dir, "manifest.json"), JSON.stringify(manifest));
     summary = await runDetect(path.join(dir, "manifest.json"), { logger: silentLogger() });
   }, 300_000);
 
@@ -163,5 +163,26 @@ describe.skipIf(noSharedData())("Taizhou Landsat pair end to end", () => {
     expect(precision).toBeGreaterThan(0.1);
     await change.close();
     await label.close();
+  });
+
+  it("warns when the model's ground resolution is far from the imagery's, and not with the 30 m model", async () => {
+    const opened = async (overrides: Record<string, unknown>): Promise<Array<Record<string, unknown>>> => {
+      const lines: Array<Record<string, unknown>> = [];
+      const logger: Logger = pino(
+        { level: "warn" },
+        { write: (s: string) => lines.push(JSON.parse(s) as Record<string, unknown>) },
+      );
+      const file = path.join(dir, "manifest-check.json");
+      writeFileSync(file, JSON.stringify({ ...manifest, ...overrides }));
+      await closeRun(await openRun(file, { logger }));
+      return lines;
+    };
+    const with4m = await opened({ model: DEFAULT_MODEL_DIR, radiometricMatch: false });
+    expect(with4m.map((l) => l.msg)).toEqual([
+      expect.stringMatching(/imagery pixels are 30 m but model gid-rgb-v1 was trained at about 4 m/),
+    ]);
+    expect(await opened({})).toEqual([]);
+    // The 4 m models predate recorded radiometry: matching cannot be asked of them.
+    await expect(opened({ model: DEFAULT_MODEL_DIR })).rejects.toThrow(/records no training radiometry/);
   });
 });
