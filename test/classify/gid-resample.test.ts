@@ -1,11 +1,12 @@
 /**
- * Coarsening GID tiles for a 30 m model (resampleGidTile) and the radiometric augmentation of
- * training images (perturbRadiometry), on small hand-made tiles whose answers are worked out by
- * hand.
+ * Coarsening GID tiles for a 30 m model (resampleGidTile), the radiometric augmentation of
+ * training images (perturbRadiometry) and the recorded training radiometry, on small hand-made
+ * tiles whose answers are worked out by hand.
  */
 import { describe, expect, it } from "vitest";
 import { resampleGidTile, type DecodedTile } from "../../src/classify/gid-dataset.js";
 import { perturbRadiometry, type LabelledImage } from "../../src/classify/labelled-image.js";
+import { trainingRadiometry } from "../../src/classify/train.js";
 
 /** A 14×14 GID-15 tile: four 7×7 cells whose labels are filled by `labelOf(cell, k)`, k = 0..48. */
 function tile(labelOf: (cell: number, k: number) => number): DecodedTile {
@@ -107,5 +108,35 @@ describe("perturbRadiometry", () => {
     expect(perturbRadiometry(img, 3, spread, 1, "a").pixels).toEqual(a.pixels);
     expect(perturbRadiometry(img, 3, spread, 1, "b").pixels).not.toEqual(a.pixels);
     expect(perturbRadiometry(img, 3, spread, 2, "a").pixels).not.toEqual(a.pixels);
+  });
+});
+
+describe("trainingRadiometry", () => {
+  it("gives each band's 2nd and 98th percentile of reflectance over all training pixels", () => {
+    // Two 10×10 images: red DN 0..99 and 100..199 (reflectance DN/255), green constant 51 (0.2).
+    const image = (id: string, from: number): LabelledImage => {
+      const n = 100;
+      const pixels = new Uint8Array(2 * n);
+      for (let i = 0; i < n; i++) {
+        pixels[i] = from + i;
+        pixels[n + i] = 51;
+      }
+      return {
+        id,
+        width: 10,
+        height: 10,
+        pixels,
+        scale: 1 / 255,
+        offset: 0,
+        allowed: new Uint16Array(n),
+        group: new Uint8Array(n),
+      };
+    };
+    const r = trainingRadiometry([image("a", 0), image("b", 100)], ["red", "green"]);
+    expect(r.percentiles).toEqual([2, 98]);
+    // 200 values 0..199: ranks floor(0.02 × 199) = 3 and floor(0.98 × 199) = 195.
+    expect(r.bands.red![0]).toBeCloseTo(3 / 255, 10);
+    expect(r.bands.red![1]).toBeCloseTo(195 / 255, 10);
+    expect(r.bands.green).toEqual([0.2, 0.2]);
   });
 });
