@@ -10,6 +10,7 @@ import { z } from "zod";
 import { LAND_COVER_IDS, landCoverClass, type LandCoverId } from "../core/land-cover.js";
 import { ModelFileError } from "./errors.js";
 import {
+  BAND_ROLES,
   disposeSplitFirstLayer,
   featureCount,
   featureSpecSchema,
@@ -39,6 +40,18 @@ export const classifierMetaSchema = z
         groundResolutionM: z.number().positive(),
         /** What the input values mean, for people. */
         description: z.string(),
+        /**
+         * Low and high percentiles of each band's reflectance over the training images: the
+         * target of radiometric matching (ingest/radiometric-match.ts), which maps another
+         * sensor's image onto them. Absent in models trained before it was recorded.
+         */
+        radiometry: z
+          .object({
+            percentiles: z.tuple([z.number().min(0).max(100), z.number().min(0).max(100)]),
+            bands: z.partialRecord(z.enum(BAND_ROLES), z.tuple([z.number(), z.number()])),
+          })
+          .strict()
+          .optional(),
       })
       .strict(),
   })

@@ -101,6 +101,44 @@ export function splitByImage(ids: readonly string[], seed: number, fraction: num
   return val;
 }
 
+/** A radiometric perturbation's spread (see the train config's `augment`). */
+export interface RadiometrySpread {
+  /** Common gain, log-uniform within ×/÷ (1 + gain). */
+  readonly gain: number;
+  /** Per-band gain factor, uniform within 1 ± bandGain. */
+  readonly bandGain: number;
+  /** Per-band additive offset in reflectance units, uniform within ± offset. */
+  readonly offset: number;
+}
+
+/**
+ * A copy of `img` (id suffixed with `#tag`) with reflectance × g_b + o_b per band, drawn from a
+ * generator seeded by the seed and the image id, so a training run is reproducible. Labels are
+ * shared with the original.
+ */
+export function perturbRadiometry(
+  img: LabelledImage,
+  bandCount: number,
+  spread: RadiometrySpread,
+  seed: number,
+  tag: string,
+): LabelledImage {
+  const rand = seededRandom(hashString(`${seed}:${img.id}#${tag}`));
+  const uniform = (a: number): number => (2 * rand() - 1) * a;
+  const common = Math.exp(uniform(Math.log(1 + spread.gain)));
+  const n = img.width * img.height;
+  const pixels = new Float32Array(bandCount * n);
+  for (let b = 0; b < bandCount; b++) {
+    const gain = common * (1 + uniform(spread.bandGain));
+    const offset = uniform(spread.offset);
+    for (let i = 0; i < n; i++) {
+      const reflectance = (img.pixels[b * n + i] as number) * img.scale + img.offset;
+      pixels[b * n + i] = reflectance * gain + offset;
+    }
+  }
+  return { ...img, id: `${img.id}#${tag}`, pixels, scale: 1, offset: 0 };
+}
+
 /** Planar image tensor [bands, H, W] in model input units. Caller disposes. */
 export function imageTensor(img: LabelledImage, bandCount: number): tf.Tensor3D {
   return tf.tidy(() => {

@@ -43,7 +43,11 @@ export async function reproduceModelCard(
   const card = await readModelCard(modelDir);
   const classifier = await Classifier.load(modelDir);
   try {
-    const images = await loadGidImages(gidDir, classifier.classes, pyramidCell(classifier.meta.features));
+    // Cards written before resampling existed have no such keys: the tiles as they are.
+    const trained = card.training.config as { resampleFactor?: number; minLabelShare?: number };
+    const images = await loadGidImages(gidDir, classifier.classes, pyramidCell(classifier.meta.features), {
+      resampling: { factor: trained.resampleFactor ?? 1, minLabelShare: trained.minLabelShare ?? 0.6 },
+    });
     const valIds = splitByImage(
       images.map((i) => i.id),
       card.validation.split.seed,

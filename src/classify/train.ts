@@ -8,9 +8,10 @@ import { LAND_COVER_IDS } from "../core/land-cover.js";
 import { Classifier, CLASSIFIER_FORMAT, type ClassifierMeta } from "./classifier.js";
 import { TrainingDataError } from "./errors.js";
 import { evaluateClassifier, type EvaluationResult } from "./evaluate.js";
-import { featureCount, featureSpecSchema } from "./features.js";
+import { percentileOfSorted } from "../ingest/radiometric-match.js";
+import { featureCount, featureSpecSchema, type BandRole } from "./features.js";
 import { buildHead, foldStandardisation, trainHead, type EpochReport } from "./head.js";
-import { sampleFeatures, splitByImage, type LabelledImage } from "./labelled-image.js";
+import { perturbRadiometry, sampleFeatures, splitByImage, type LabelledImage } from "./labelled-image.js";
 
 export const trainConfigSchema = z
   .object({
@@ -37,6 +38,32 @@ export const trainConfigSchema = z
     /** Pixels sampled from validation images for the per-epoch accuracy shown while training. */
     validationSamples: z.number().int().positive().default(50_000),
     seed: z.number().int().default(1),
+    /**
+     * GID only: average each resampleFactor × resampleFactor block of the ~4 m tiles into one
+     * training pixel (7: ~28 m, for Landsat-class imagery). 1 trains on the tiles as they are.
+     */
+    resampleFactor: z.number().int().min(1).max(32).default(1),
+    /**
+     * With resampleFactor > 1: a coarse pixel keeps its majority grouped class only when that
+     * class covers at least this share of it; mixed pixels are left unlabelled.
+     */
+    minLabelShare: z.number().min(0).max(1).default(0.6),
+    /**
+     * Radiometric augmentation of the training images (never the validation images): each
+     * training image is added `copies` more times with reflectance × g_b + o_b, where g_b is one
+     * gain per image (log-uniform within ×/÷ (1 + gain)) times a per-band factor 1 ± bandGain and
+     * o_b is uniform within ± offset (haze, sensor offsets). Makes the model tolerate radiometry
+     * that a linear bridge between sensors leaves unmatched.
+     */
+    augment: z
+      .object({
+        copies: z.number().int().min(1).max(8),
+        gain: z.number().min(0).max(2),
+        bandGain: z.number().min(0).max(0.5),
+        offset: z.number().min(0).max(0.5),
+      })
+      .strict()
+      .optional(),
     /** Ground resolution of the training imagery in metres (recorded in the model). */
     groundResolutionM: z.number().positive(),
     /** What the input values mean, for the model card. */
@@ -63,6 +90,37 @@ export interface TrainResult {
   readonly seconds: number;
 }
 
+/** Percentiles of each band's reflectance matched by radiometric matching (ingest/radiometric-match.ts). */
+export const RADIOMETRY_PERCENTILES: readonly [number, number] = [2, 98];
+
+/**
+ * Each band's reflectance at {@link RADIOMETRY_PERCENTILES} over every pixel of the training
+ * images (before augmentation): what the model has learned "dark" and "bright" to look like.
+ */
+export function trainingRadiometry(
+  images: readonly LabelledImage[],
+  bands: readonly BandRole[],
+): NonNullable<ClassifierMeta["input"]["radiometry"]> {
+  const out: Partial<Record<BandRole, [number, number]>> = {};
+  // Every step-th pixel, so 4 m training (40 M pixels) sorts about 2 M values per band.
+  const total = images.reduce((s, img) => s + img.width * img.height, 0);
+  const step = Math.max(1, Math.ceil(total / 2_000_000));
+  bands.forEach((band, b) => {
+    const values: number[] = [];
+    for (const img of images) {
+      const n = img.width * img.height;
+      for (let i = 0; i < n; i += step)
+        values.push((img.pixels[b * n + i] as number) * img.scale + img.offset);
+    }
+    values.sort((x, y) => x - y);
+    out[band] = [
+      percentileOfSorted(values, RADIOMETRY_PERCENTILES[0]),
+      percentileOfSorted(values, RADIOMETRY_PERCENTILES[1]),
+    ];
+  });
+  return { percentiles: [...RADIOMETRY_PERCENTILES], bands: out };
+}
+
 export async function trainClassifier(
   images: readonly LabelledImage[],
   configInput: TrainConfigInput,
@@ -79,8 +137,19 @@ export async function trainClassifier(
   const train = images.filter((i) => !valIds.has(i.id));
   const val = images.filter((i) => valIds.has(i.id));
   if (train.length === 0) throw new TrainingDataError(config.modelId, "every image went to validation");
+  const augment = config.augment;
+  const trainSet = augment
+    ? [
+        ...train,
+        ...train.flatMap((img) =>
+          Array.from({ length: augment.copies }, (_, k) =>
+            perturbRadiometry(img, config.features.bands.length, augment, config.seed + k + 1, `aug${k + 1}`),
+          ),
+        ),
+      ]
+    : train;
   const sampled = sampleFeatures(
-    train,
+    trainSet,
     config.features,
     { budget: config.samples, balancePower: config.balancePower, seed: config.seed },
     (d, t) => hooks.onStage?.("sampling", d, t),
@@ -120,7 +189,11 @@ export async function trainClassifier(
     modelId: config.modelId,
     classes: config.classes,
     features: config.features,
-    input: { groundResolutionM: config.groundResolutionM, description: config.inputDescription },
+    input: {
+      groundResolutionM: config.groundResolutionM,
+      description: config.inputDescription,
+      radiometry: trainingRadiometry(train, config.features.bands),
+    },
   };
   const classifier = Classifier.fromModel(meta, model);
   const evaluation =

@@ -66,6 +66,12 @@ export const manifestSchema = z.strictObject({
     .union([z.string(), z.record(z.string(), z.unknown())])
     .default("rgb")
     .describe("Default sensor profile of the tiles."),
+  radiometricMatch: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Map each date's imagery onto the model's training radiometry (per band, the 2nd and 98th percentiles of the date's mosaic onto the model's; see src/ingest/radiometric-match.ts). For sensors unlike the model's, e.g. Landsat DN with a model trained on stretched true colour. Needs a model that records its radiometry.",
+    ),
   tiles: z.array(tileSchema).min(1),
   baseline: z.strictObject({
     ...layerBase,

@@ -17,11 +17,12 @@ import { ConfigError, PatrolError } from "../core/errors.js";
 import type { PixelWindow } from "../core/raster-types.js";
 import type { BaselineProperties } from "../ingest/baseline-layer.js";
 import type { CountyProperties } from "../ingest/county-layer.js";
-import { registerCrs } from "../ingest/crs.js";
+import { crsDefinition, registerCrs } from "../ingest/crs.js";
 import type { ExclusionProperties } from "../ingest/exclusion-layer.js";
 import { buildMosaic, type Mosaic } from "../ingest/mosaic.js";
 import { openRaster } from "../ingest/raster-source.js";
 import type { RasterSource } from "../ingest/raster-source-types.js";
+import { matchRasters } from "../ingest/radiometric-match.js";
 import { checkBandCount, profileFromSpec, type SensorProfile } from "../ingest/sensor-profile.js";
 import type { VectorLayer } from "../ingest/vector-layer.js";
 import { loadRunLayers } from "./run-layers.js";
@@ -117,6 +118,82 @@ export function planWindows(
   return plans;
 }
 
+/** How far (as a factor either way) the imagery's pixel size may be from the model's before a warning. */
+export const RESOLUTION_TOLERANCE = 2;
+
+/**
+ * Warns when the imagery's pixel size is more than {@link RESOLUTION_TOLERANCE}× from the ground
+ * resolution the model was trained at: its texture and context features then describe other
+ * things (a 4 m model reading 30 m Landsat called every pixel cropland). Skipped for imagery
+ * whose CRS is not in metres (degrees), where the pixel size says nothing comparable.
+ */
+export function warnOnResolutionMismatch(
+  classifier: Pick<Classifier, "meta">,
+  mosaic: Pick<Mosaic, "affine" | "crs">,
+  logger: Logger,
+): boolean {
+  const pixelM = pixelSizeM(mosaic);
+  const modelM = classifier.meta.input.groundResolutionM;
+  if (pixelM === null || !(pixelM > 0)) return false;
+  const ratio = pixelM / modelM;
+  if (ratio <= RESOLUTION_TOLERANCE && ratio >= 1 / RESOLUTION_TOLERANCE) return false;
+  logger.warn(
+    { modelId: classifier.meta.modelId, imageryPixelM: pixelM, modelGroundResolutionM: modelM },
+    `imagery pixels are ${pixelM} m but model ${classifier.meta.modelId} was trained at about ${modelM} m: ` +
+      "its classes will be unreliable; use a model trained near the imagery's resolution (models/README.md)",
+  );
+  return true;
+}
+
+/**
+ * The pixel width of a mosaic in metres: as is for projected CRS in metres, converted at the
+ * origin's latitude for longitude/latitude (OSCD's EPSG:4326 stacks), null for other units or an
+ * unknown CRS.
+ */
+export function pixelSizeM(mosaic: Pick<Mosaic, "affine" | "crs">): number | null {
+  let definition: string;
+  try {
+    definition = crsDefinition(mosaic.crs);
+  } catch {
+    return null;
+  }
+  const width = Math.abs(mosaic.affine.pixelWidth);
+  if (/\+proj=longlat\b/.test(definition)) {
+    return width * 111_320 * Math.cos((mosaic.affine.originY * Math.PI) / 180);
+  }
+  if (/\+units=m\b/.test(definition) || !/\+units=/.test(definition)) return width;
+  return null;
+}
+
+/**
+ * The profile that maps one date's mosaic onto the model's training radiometry
+ * (ingest/radiometric-match.ts); logs the gains and offsets it derived.
+ */
+async function matchDate(
+  classifier: Classifier,
+  rasters: readonly RasterSource[],
+  profile: SensorProfile,
+  date: "after" | "before",
+  manifestFile: string,
+  logger: Logger,
+): Promise<SensorProfile> {
+  const reference = classifier.meta.input.radiometry;
+  if (!reference)
+    throw new ConfigError(manifestFile, "radiometricMatch needs a model that records its radiometry");
+  let matched: Awaited<ReturnType<typeof matchRasters>>;
+  try {
+    matched = await matchRasters(rasters, profile, reference);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new ConfigError(manifestFile, `${date} images: ${(e as Error).message}`, { cause: e });
+  }
+  logger.info(
+    { date, profile: matched.profile.id, matches: matched.matches },
+    `${date} imagery matched to the model's radiometry`,
+  );
+  return matched.profile;
+}
+
 export interface OpenRunOptions {
   readonly logger: Logger;
   readonly signal?: AbortSignal;
@@ -137,6 +214,13 @@ export async function openRun(manifestFile: string, options: OpenRunOptions): Pr
   const modelDir =
     options.modelDir ?? (manifest.model ? path.resolve(baseDir, manifest.model) : DEFAULT_MODEL_DIR);
   const classifier = await Classifier.load(modelDir);
+  if (manifest.radiometricMatch && !classifier.meta.input.radiometry) {
+    classifier.dispose();
+    throw new ConfigError(
+      manifestFile,
+      `radiometricMatch is on, but model ${classifier.meta.modelId} records no training radiometry (retrain it)`,
+    );
+  }
 
   const failedTiles: FailedTile[] = [];
   const afters: RasterSource[] = [];
@@ -192,6 +276,18 @@ export async function openRun(manifestFile: string, options: OpenRunOptions): Pr
   }
   const after = buildMosaic(afters);
   const before = buildMosaic(befores);
+  warnOnResolutionMismatch(classifier, after, options.logger);
+  if (manifest.radiometricMatch) {
+    afterProfile = await matchDate(classifier, afters, afterProfile, "after", manifestFile, options.logger);
+    beforeProfile = await matchDate(
+      classifier,
+      befores,
+      beforeProfile,
+      "before",
+      manifestFile,
+      options.logger,
+    );
+  }
   if (
     before.crs !== after.crs ||
     before.affine.pixelWidth !== after.affine.pixelWidth ||

@@ -1,6 +1,7 @@
 /**
- * `patrol classify IMAGE --out DIR [--model DIR] [--profile NAME] [--backend wasm|cpu|node]`:
- * writes IMAGE's land-cover class map and per-class probabilities as GeoTIFFs on its grid.
+ * `patrol classify IMAGE --out DIR [--model DIR] [--profile NAME] [--radiometric-match] [--backend wasm|cpu|node]`:
+ * writes IMAGE's land-cover class map and per-class probabilities as GeoTIFFs on its grid. Warns,
+ * as `patrol detect` does, when the image's pixels are far from the model's ground resolution.
  */
 import { mkdir } from "node:fs/promises";
 import cliProgress from "cli-progress";
@@ -11,6 +12,10 @@ import { classifyRaster } from "../../classify/classify-raster.js";
 import { landCoverByCode } from "../../core/land-cover.js";
 import { openRaster } from "../../ingest/raster-source.js";
 import { resolveSensorProfile } from "../../ingest/sensor-profile.js";
+import { matchRasters } from "../../ingest/radiometric-match.js";
+import { warnOnResolutionMismatch } from "../../detect/run-inputs.js";
+import { createLogger } from "../../core/logger.js";
+import { ConfigError } from "../../core/errors.js";
 
 import { DEFAULT_MODEL_DIR } from "../../classify/default-model.js";
 
@@ -21,6 +26,7 @@ interface ClassifyOptions {
   backend?: string;
   stripRows?: string;
   windowColumns?: string;
+  radiometricMatch?: boolean;
 }
 
 export function registerClassifyCommand(program: Command): void {
@@ -31,6 +37,10 @@ export function registerClassifyCommand(program: Command): void {
     .requiredOption("--out <dir>", "output folder")
     .option("--model <dir>", "model folder (model.json + weights.bin)", DEFAULT_MODEL_DIR)
     .option("--profile <name>", "sensor profile of the image (rgb, rgbn, sentinel2-l1c-13, …)", "rgb")
+    .option(
+      "--radiometric-match",
+      "map the image's band percentiles onto the model's training radiometry (as a manifest's radiometricMatch)",
+    )
     .option("--backend <name>", "tfjs backend: wasm (default), cpu or node; or set PATROL_TF_BACKEND")
     .option("--strip-rows <n>", "rows per strip (memory vs halo overhead)")
     .option("--window-columns <n>", "columns per window")
@@ -41,6 +51,22 @@ export function registerClassifyCommand(program: Command): void {
       try {
         const source = await openRaster(image);
         try {
+          const logger = createLogger();
+          if (source.crs)
+            warnOnResolutionMismatch(classifier, { affine: source.affine, crs: source.crs }, logger);
+          let readAs = profile;
+          if (o.radiometricMatch) {
+            const reference = classifier.meta.input.radiometry;
+            if (!reference) {
+              throw new ConfigError(
+                o.model,
+                `--radiometric-match: model ${classifier.meta.modelId} records no training radiometry (retrain it)`,
+              );
+            }
+            const matched = await matchRasters([source], profile, reference);
+            logger.info({ matches: matched.matches }, "image matched to the model's radiometry");
+            readAs = matched.profile;
+          }
           await mkdir(o.out, { recursive: true });
           const bar = new cliProgress.SingleBar(
             { format: " classifying |{bar}| {value}/{total} rows", stream: process.stderr, hideCursor: true },
@@ -48,7 +74,7 @@ export function registerClassifyCommand(program: Command): void {
           );
           bar.start(source.height, 0);
           const r = await classifyRaster(classifier, source, {
-            profile,
+            profile: readAs,
             outDir: o.out,
             ...(o.stripRows ? { stripRows: Number(o.stripRows) } : {}),
             ...(o.windowColumns ? { windowColumns: Number(o.windowColumns) } : {}),

@@ -134,8 +134,13 @@ export function registerTrainCommand(program: Command): void {
         loadBar.update(d);
       };
       if (o.gid) {
-        images = await loadGidImages(o.gid, classes, cell, onLoad);
+        images = await loadGidImages(o.gid, classes, cell, {
+          resampling: { factor: parsed.data.resampleFactor, minLabelShare: parsed.data.minLabelShare },
+          onTile: onLoad,
+        });
         source = `GID tiles from ${o.gid}`;
+      } else if (parsed.data.resampleFactor > 1) {
+        throw new ConfigError(o.config ?? "train options", "resampleFactor applies to --gid tiles only");
       } else if (o.pairs) {
         if (!o.labelMap) throw new ConfigError("train", "--pairs needs --label-map");
         const mapping = readClassMapping(await readJson(o.labelMap), o.labelMap);
