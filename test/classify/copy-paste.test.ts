@@ -2,7 +2,12 @@ import { describe, expect, it } from "vitest";
 import { copyPasteAugment, copyPasteSchema } from "../../src/classify/copy-paste.js";
 import { sampleFeatures, type LabelledImage } from "../../src/classify/labelled-image.js";
 import { seededRandom } from "../../src/classify/random.js";
-import { splitForTraining, trainConfigSchema } from "../../src/classify/train.js";
+import {
+  splitForTraining,
+  trainClassifier,
+  trainConfigSchema,
+  type TrainConfigInput,
+} from "../../src/classify/train.js";
 import { LAND_COVER_GROUP_IDS, type LandCoverId } from "../../src/core/land-cover.js";
 import { SMALL_SPEC } from "./helpers.js";
 
@@ -218,5 +223,38 @@ describe("copy-paste configuration", () => {
     for (const id of augmented!.pasted.keys()) expect(val.some((v) => v.id === id)).toBe(false);
     for (const p of augmented!.parcels) expect(val.some((v) => v.id === p.donorId)).toBe(false);
     expect(train.length + val.length).toBe(images.length);
+  });
+
+  it("trains with it and reports what was pasted", async () => {
+    const config: TrainConfigInput = {
+      modelId: "t",
+      classes: CLASSES,
+      groundResolutionM: 4,
+      inputDescription: "test",
+      features: SMALL_SPEC,
+      hidden: [4],
+      epochs: 1,
+      samples: 4000,
+      validationSamples: 500,
+      validationFraction: 0.3,
+      copyPaste: { share: 1, minSide: 10, maxSide: 40, maxArea: 800, classes: ["built_up", "pond"] },
+    };
+    const images = dataset();
+    const { augmented } = splitForTraining(images, trainConfigSchema.parse(config));
+    const r = await trainClassifier(images, config);
+    r.classifier.dispose();
+    const a = r.augmentation!;
+    expect(a.parcels).toBe(augmented!.parcels.length);
+    expect(a.augmentedImages).toBe(augmented!.pasted.size);
+    expect(a.eligibleImages).toBe(augmented!.eligible);
+    expect((a.parcelsByClass.built_up ?? 0) + (a.parcelsByClass.pond ?? 0)).toBe(a.parcels);
+    expect(a.pastedSamples).toBeGreaterThan(0);
+    expect(a.pastedSamples).toBeLessThan(r.trainSamples);
+    const withoutAugmentation = await trainClassifier(images, { ...config, copyPaste: undefined });
+    withoutAugmentation.classifier.dispose();
+    expect(withoutAugmentation.augmentation).toBeNull();
+    // The validation images, and so the evaluation, are the same with and without augmentation.
+    expect(r.validationIds).toEqual(withoutAugmentation.validationIds);
+    expect(r.evaluation!.grouped.pixels).toBe(withoutAugmentation.evaluation!.grouped.pixels);
   });
 });
