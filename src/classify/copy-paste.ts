@@ -35,8 +35,10 @@ export const copyPasteSchema = z
     /** Parcels per receiving image: uniformly 1 to this many. */
     maxParcels: z.number().int().min(1).default(3),
     /**
-     * Classes whose parcels are pasted, each equally often (so rare ones such as turf get as many
-     * parcels as built-up). Must be model classes other than cropland.
+     * Classes whose parcels are pasted, each entry equally often (so rare ones such as turf get as
+     * many parcels as built-up; list a class twice to paste it twice as often). Cropland parcels
+     * are cut from any other image, mostly-cropland ones included: a field of another crop among
+     * fields is still cropland, which keeps the model from reading every odd parcel as a change.
      */
     classes: z
       .array(z.enum(LAND_COVER_IDS))
@@ -112,8 +114,7 @@ export function copyPasteAugment(
   if (croplandIndex < 0) throw new RangeError("copy-paste augmentation needs cropland among the classes");
   const pasteClasses = options.classes.map((c) => {
     const i = classes.indexOf(c);
-    if (i < 0 || c === "cropland")
-      throw new RangeError(`copy-paste class ${c} is not a non-cropland model class`);
+    if (i < 0) throw new RangeError(`copy-paste class ${c} is not a model class`);
     return { cls: c, bit: 1 << i };
   });
   const croplandBit = 1 << croplandIndex;
@@ -138,7 +139,11 @@ export function copyPasteAugment(
       bit,
       images
         .map((_, k) => k)
-        .filter((k) => !isReceiver[k] && (counts[k]!.byMask.get(bit) ?? 0) >= options.minSide ** 2),
+        .filter(
+          (k) =>
+            (bit === croplandBit || !isReceiver[k]) &&
+            (counts[k]!.byMask.get(bit) ?? 0) >= options.minSide ** 2,
+        ),
     ]),
   );
 
@@ -159,7 +164,11 @@ export function copyPasteAugment(
       const at = placeInReceiver(target, mask, w, h, rand);
       if (!at) continue;
       const donors = (donorsOf.get(bit) ?? []).filter(
-        (d) => images[d]!.width >= w && images[d]!.height >= h && (counts[d]!.byMask.get(bit) ?? 0) >= w * h,
+        (d) =>
+          d !== k &&
+          images[d]!.width >= w &&
+          images[d]!.height >= h &&
+          (counts[d]!.byMask.get(bit) ?? 0) >= w * h,
       );
       if (donors.length === 0) continue;
       for (let t = 0; t < DONOR_TRIES; t++) {

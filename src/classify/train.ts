@@ -61,11 +61,11 @@ export const trainConfigSchema = z
       });
     }
     for (const cls of c.copyPaste.classes) {
-      if (cls === "cropland" || !c.classes.includes(cls)) {
+      if (!c.classes.includes(cls)) {
         ctx.addIssue({
           code: "custom",
           path: ["copyPaste", "classes"],
-          message: `${cls} is not a model class other than cropland`,
+          message: `${cls} is not a model class`,
         });
       }
     }

@@ -201,12 +201,20 @@ describe("copy-paste configuration", () => {
     expect(copyPasteSchema.safeParse({ share: 1.5 }).success).toBe(false);
   });
 
-  it("rejects pasting cropland or a class the model does not output", () => {
+  it("rejects pasting a class the model does not output", () => {
     expect(trainConfigSchema.safeParse({ ...base, copyPaste: { classes: ["built_up"] } }).success).toBe(true);
-    expect(trainConfigSchema.safeParse({ ...base, copyPaste: { classes: ["cropland"] } }).success).toBe(
-      false,
-    );
+    expect(trainConfigSchema.safeParse({ ...base, copyPaste: { classes: ["cropland"] } }).success).toBe(true);
     expect(trainConfigSchema.safeParse({ ...base, copyPaste: { classes: ["trees"] } }).success).toBe(false);
+  });
+
+  it("cuts cropland parcels from other images, mostly-cropland ones included, never from the receiving one", () => {
+    const r = copyPasteAugment(dataset(), CLASSES, { ...OPTIONS, classes: ["cropland"] }, 3);
+    expect(r.parcels.length).toBeGreaterThan(0);
+    for (const p of r.parcels) {
+      expect(p.donorId).not.toBe(p.receiverId);
+      expect(p.purity).toBeGreaterThanOrEqual(OPTIONS.minPurity);
+    }
+    expect(r.parcels.some((p) => p.donorId.startsWith("fields/"))).toBe(true);
   });
 
   it("augments training images only: the validation split is the input, unchanged", () => {
