@@ -41,9 +41,10 @@ import {
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const MODEL = path.join(root, "models", "gid-rgb-v1");
-/** The improved model shipped beside the default, measured for comparison. */
+/** The other models shipped beside the default, measured for comparison. */
 const MODEL_V2 = path.join(root, "models", "gid-rgb-v2");
 const MODEL_V3 = path.join(root, "models", "gid-rgb-v3");
+const MODEL_V4 = path.join(root, "models", "gid-rgb-v4");
 const GID = path.join(root, "..", "shared", "data", "gid");
 const SIDE_TILES = 10;
 const TILE = 224;
@@ -138,6 +139,7 @@ const probabilitiesStage: BenchStage = {
       ["gid-rgb-v1", MODEL],
       ["gid-rgb-v2", MODEL_V2],
       ["gid-rgb-v3", MODEL_V3],
+      ["gid-rgb-v4", MODEL_V4],
     ] as const) {
       const c = await loadModel(dir);
       const times = await timeRepeated(

@@ -159,6 +159,8 @@ export interface SampleSet {
   readonly features: Float32Array;
   readonly allowed: Uint16Array;
   readonly group: Uint8Array;
+  /** Samples drawn from boosted pixels ({@link SamplingOptions.boost}); 0 without a boost. */
+  readonly boosted?: number;
 }
 
 export interface SamplingOptions {
@@ -170,6 +172,12 @@ export interface SamplingOptions {
    */
   readonly balancePower: number;
   readonly seed: number;
+  /**
+   * Pixels sampled more often: per image id a mask (1 = boosted) whose pixels keep with
+   * `factor` × their label's probability (capped at 1), e.g. parcels pasted by copy-paste
+   * augmentation. Labels' shares are still computed over all pixels alike.
+   */
+  readonly boost?: { readonly masks: ReadonlyMap<string, Uint8Array>; readonly factor: number };
 }
 
 /**
@@ -197,15 +205,23 @@ export function sampleFeatures(
   const cell = pyramidCell(spec);
   const chunks: Array<{ f: Float32Array; a: Uint16Array; g: Uint8Array }> = [];
   let total = 0;
+  let boostedTotal = 0;
   images.forEach((img, k) => {
     if (img.width % cell !== 0 || img.height % cell !== 0) {
       throw new TrainingDataError(img.id, `size ${img.width}×${img.height} is not a multiple of ${cell}`);
     }
     const rand: Random = seededRandom(hashString(`${options.seed}:${img.id}`));
     const picks: number[] = [];
+    const boosted = options.boost?.masks.get(img.id);
+    const factor = options.boost?.factor ?? 1;
     for (let i = 0; i < img.allowed.length; i++) {
       const m = img.allowed[i] as number;
-      if (m !== 0 && rand() < (keepProb.get(m) ?? 0)) picks.push(i);
+      if (m === 0) continue;
+      const p = keepProb.get(m) ?? 0;
+      if (rand() < (boosted?.[i] ? p * factor : p)) {
+        picks.push(i);
+        if (boosted?.[i]) boostedTotal++;
+      }
     }
     if (picks.length > 0) {
       const picked = tf.tidy(() =>
@@ -232,5 +248,5 @@ export function sampleFeatures(
     group.set(c.g, o);
     o += c.a.length;
   }
-  return { count: total, featureCount: nf, features, allowed, group };
+  return { count: total, featureCount: nf, features, allowed, group, boosted: boostedTotal };
 }

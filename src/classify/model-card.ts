@@ -9,6 +9,7 @@ import { z } from "zod";
 import { LAND_COVER_GROUPS, landCoverClass, type LandCoverId } from "../core/land-cover.js";
 import { ModelFileError } from "./errors.js";
 import type { AccuracyReport } from "./metrics.js";
+import type { AugmentationSummary } from "./train.js";
 
 export const MODEL_CARD_JSON = "model-card.json";
 export const MODEL_CARD_MD = "MODEL_CARD.md";
@@ -66,6 +67,8 @@ export interface ModelCard {
     readonly seconds: number;
     readonly history: ReadonlyArray<{ epoch: number; loss: number; valAccuracy: number }>;
     readonly backend: string;
+    /** Copy-paste augmentation of the training images, when configured (absent in older cards). */
+    readonly augmentation?: AugmentationSummary;
   };
   readonly validation: {
     /** How the validation images were chosen; evaluate-model repeats it. */
@@ -162,6 +165,20 @@ function confusionTable(r: AccuracyReport): string[] {
   return lines;
 }
 
+function augmentationLines(a: AugmentationSummary | undefined): string[] {
+  if (!a) return [];
+  const byClass = Object.entries(a.parcelsByClass)
+    .map(([cls, n]) => `${n} ${cls}`)
+    .join(", ");
+  return [
+    "",
+    `Copy-paste augmentation (training images only; the validation images are as recorded): ${a.augmentedImages} of the ` +
+      `${a.eligibleImages} mostly-cropland training images received ${a.parcels} parcels cut from other training images ` +
+      `(${byClass}), pasted before features were computed; ${a.pastedSamples} of the training pixels lie in pasted parcels. ` +
+      "Settings: `copyPaste` in the training config.",
+  ];
+}
+
 /** MODEL_CARD.md text for a card. */
 export function renderModelCard(card: ModelCard): string {
   const n = card.notes;
@@ -188,6 +205,7 @@ export function renderModelCard(card: ModelCard): string {
       `${pct(card.validation.split.fraction)} of the images per folder held out): ` +
       `${card.training.trainImages} training images, ${card.validation.imageIds.length} validation images. ` +
       `${card.training.trainSamples} class-balanced training pixels.`,
+    ...augmentationLines(card.training.augmentation),
     "",
     "## Input",
     "",

@@ -63,6 +63,7 @@ export async function runTraining(
       seconds: result.seconds,
       history: result.history.map((h) => ({ epoch: h.epoch, loss: h.loss, valAccuracy: h.valAccuracy })),
       backend: tf.getBackend(),
+      ...(result.augmentation ? { augmentation: result.augmentation } : {}),
     },
     validation: {
       split: { seed: result.config.seed, fraction: result.config.validationFraction, method: SPLIT_METHOD },

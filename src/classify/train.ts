@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { LAND_COVER_IDS } from "../core/land-cover.js";
 import { Classifier, CLASSIFIER_FORMAT, type ClassifierMeta } from "./classifier.js";
+import { copyPasteAugment, copyPasteSchema, type CopyPasteResult } from "./copy-paste.js";
 import { TrainingDataError } from "./errors.js";
 import { evaluateClassifier, type EvaluationResult } from "./evaluate.js";
 import { percentileOfSorted } from "../ingest/radiometric-match.js";
@@ -68,8 +69,34 @@ export const trainConfigSchema = z
     groundResolutionM: z.number().positive(),
     /** What the input values mean, for the model card. */
     inputDescription: z.string(),
+    /**
+     * Copy-paste augmentation of the training images (never the validation ones): parcels of
+     * other classes pasted into mostly-cropland images before their features are computed, so
+     * the context pyramid sees small changes inside fields (see src/classify/copy-paste.ts for
+     * each option's default). Absent: no augmentation.
+     */
+    copyPaste: copyPasteSchema.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    if (!c.copyPaste) return;
+    if (!c.classes.includes("cropland")) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["copyPaste"],
+        message: "copy-paste needs cropland among the classes",
+      });
+    }
+    for (const cls of c.copyPaste.classes) {
+      if (!c.classes.includes(cls)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["copyPaste", "classes"],
+          message: `${cls} is not a model class`,
+        });
+      }
+    }
+  });
 
 export type TrainConfig = z.infer<typeof trainConfigSchema>;
 export type TrainConfigInput = z.input<typeof trainConfigSchema>;
@@ -88,6 +115,52 @@ export interface TrainResult {
   readonly evaluation: EvaluationResult | null;
   readonly trainSamples: number;
   readonly seconds: number;
+  /** What copy-paste augmentation did, when configured. */
+  readonly augmentation: AugmentationSummary | null;
+}
+
+export interface AugmentationSummary {
+  /** Mostly-cropland training images that could receive parcels. */
+  readonly eligibleImages: number;
+  readonly augmentedImages: number;
+  readonly parcels: number;
+  readonly parcelsByClass: Readonly<Record<string, number>>;
+  /** Pasted pixels among the training samples. */
+  readonly pastedSamples: number;
+}
+
+function summarise(r: CopyPasteResult, pastedSamples: number): AugmentationSummary {
+  const parcelsByClass: Record<string, number> = {};
+  for (const p of r.parcels) parcelsByClass[p.cls] = (parcelsByClass[p.cls] ?? 0) + 1;
+  return {
+    eligibleImages: r.eligible,
+    augmentedImages: r.pasted.size,
+    parcels: r.parcels.length,
+    parcelsByClass,
+    pastedSamples,
+  };
+}
+
+/**
+ * The train/validation split by image ({@link splitByImage}) and, when configured, copy-paste
+ * augmentation of the training images alone: validation images are always the inputs unchanged.
+ */
+export function splitForTraining(
+  images: readonly LabelledImage[],
+  config: TrainConfig,
+): { train: LabelledImage[]; val: LabelledImage[]; augmented: CopyPasteResult | null } {
+  const valIds = splitByImage(
+    images.map((i) => i.id),
+    config.seed,
+    config.validationFraction,
+  );
+  const original = images.filter((i) => !valIds.has(i.id));
+  const val = images.filter((i) => valIds.has(i.id));
+  if (original.length === 0) throw new TrainingDataError(config.modelId, "every image went to validation");
+  const augmented = config.copyPaste
+    ? copyPasteAugment(original, config.classes, config.copyPaste, config.seed)
+    : null;
+  return { train: augmented ? augmented.images : original, val, augmented };
 }
 
 /** Percentiles of each band's reflectance matched by radiometric matching (ingest/radiometric-match.ts). */
@@ -129,14 +202,7 @@ export async function trainClassifier(
   const config = trainConfigSchema.parse(configInput);
   const t0 = performance.now();
   if (images.length === 0) throw new TrainingDataError(config.modelId, "no training images");
-  const valIds = splitByImage(
-    images.map((i) => i.id),
-    config.seed,
-    config.validationFraction,
-  );
-  const train = images.filter((i) => !valIds.has(i.id));
-  const val = images.filter((i) => valIds.has(i.id));
-  if (train.length === 0) throw new TrainingDataError(config.modelId, "every image went to validation");
+  const { train, val, augmented } = splitForTraining(images, config);
   const augment = config.augment;
   const trainSet = augment
     ? [
@@ -151,7 +217,14 @@ export async function trainClassifier(
   const sampled = sampleFeatures(
     trainSet,
     config.features,
-    { budget: config.samples, balancePower: config.balancePower, seed: config.seed },
+    {
+      budget: config.samples,
+      balancePower: config.balancePower,
+      seed: config.seed,
+      ...(augmented && config.copyPaste
+        ? { boost: { masks: augmented.pasted, factor: config.copyPaste.sampleBoost } }
+        : {}),
+    },
     (d, t) => hooks.onStage?.("sampling", d, t),
   );
   if (sampled.count === 0)
@@ -209,5 +282,6 @@ export async function trainClassifier(
     evaluation,
     trainSamples: sampled.count,
     seconds: (performance.now() - t0) / 1000,
+    augmentation: augmented ? summarise(augmented, sampled.boosted ?? 0) : null,
   };
 }

@@ -20,13 +20,14 @@ import { noSharedData, repoPath, sharedData } from "../support/environment.js";
 const MODEL = repoPath("models", "gid-rgb-v1");
 /**
  * Grouped OA floors, a little under what was measured on the 210 validation tiles (gid-rgb-v1:
- * 0.858, gid-rgb-v2: 0.875, gid-rgb-v3: 0.877; gid-rgb-30m-v1: 0.851 on the same tiles
- * area-averaged 7× to ~28 m, pure cells only); the test fails below them.
+ * 0.858, gid-rgb-v2: 0.875, gid-rgb-v3: 0.877, gid-rgb-v4: 0.869; gid-rgb-30m-v1: 0.851 on the
+ * same tiles area-averaged 7× to ~28 m, pure cells only); the test fails below them.
  */
 const OA_FLOORS: ReadonlyArray<[string, number]> = [
   ["gid-rgb-v1", 0.85],
   ["gid-rgb-v2", 0.865],
   ["gid-rgb-v3", 0.865],
+  ["gid-rgb-v4", 0.855],
   ["gid-rgb-30m-v1", 0.84],
 ];
 /** Largest accepted |card − recomputed| for OA and each grouped F1 (float order across machines). */

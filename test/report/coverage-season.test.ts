@@ -149,8 +149,9 @@ describe("clouds and coverage through patrol detect", () => {
       const layerM2 = mine.reduce((s, g) => s + g.properties.area_m2, 0);
       expect(c.unobservedAreaM2).toBeCloseTo(layerM2, 1);
       // The layer's area (polygons) is the cropland the summary counts (pixel areas) as not
-      // observed on both dates.
-      expect(Math.abs(layerM2 - (c.croplandAreaM2 - c.observedCroplandAreaM2)) / layerM2).toBeLessThan(1e-4);
+      // observed on both dates, up to the pixels the county line cuts (polygons are clipped at the
+      // line, pixels counted whole): 1.05e-4 of the layer in the scene painted for gid-rgb-v4.
+      expect(Math.abs(layerM2 - (c.croplandAreaM2 - c.observedCroplandAreaM2)) / layerM2).toBeLessThan(2e-4);
       expect(c.observedShare!).toBeCloseTo(c.observedCroplandPixels / c.croplandPixels, 4);
     }
     // Truth: cropland under cloud (any opacity), shadow or the nodata strip; the mask adds a

@@ -200,7 +200,12 @@ export function registerTrainCommand(program: Command): void {
                 .map((c) => `${c.name} F1 ${c.f1.toFixed(3)}`)
                 .join(", ") +
               "\n"
-            : "no validation images (validation fraction 0)\n"),
+            : "no validation images (validation fraction 0)\n") +
+          (result.augmentation
+            ? `copy-paste: ${result.augmentation.parcels} parcels in ${result.augmentation.augmentedImages} of ` +
+              `${result.augmentation.eligibleImages} mostly-cropland training images, ` +
+              `${result.augmentation.pastedSamples} pasted training pixels\n`
+            : ""),
       );
       result.classifier.dispose();
     });
