@@ -15,7 +15,7 @@
  * image lies in it, the rest in no county of the layer); recall 0.145, precision 0.182 (tp 613,
  * fp 2764, fn 3614). The same config retrained with seeds 2, 3, 4: recall 0.115 / 0.229 /
  * 0.171, precision 0.177 / 0.195 / 0.179, 76 / 78 / 116 issues. Floors below: recall 0.08,
- * precision 0.10, 40 issues. The shipped 4 m model (gid-rgb-v1) on the same pair calls every
+ * precision 0.10, 40 issues. The 4 m model gid-rgb-v1 on the same pair calls every
  * pixel cropland: 0 issues, recall 0.
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -33,12 +33,14 @@ import { BUILTIN_SENSOR_PROFILES } from "../../src/ingest/sensor-profile.js";
 import type { RunSummary } from "../../src/report/assemble.js";
 import { runDetect } from "../../src/report/run-detect.js";
 import { closeRun, openRun } from "../../src/detect/run-inputs.js";
-import { DEFAULT_MODEL_DIR } from "../../src/classify/default-model.js";
 import type { Logger } from "../../src/core/logger.js";
 import { pino } from "pino";
 import { toGeoJsonPolygon } from "../../src/vector/polygon-geometry.js";
 import { polygonize } from "../../src/vector/polygonize.js";
-import { noSharedData, sharedData } from "../support/environment.js";
+import { noSharedData, repoPath, sharedData } from "../support/environment.js";
+
+/** A 4 m model, for the resolution warning (gid-rgb-v1, the default until 2026-12). */
+const MODEL_4M = repoPath("models", "gid-rgb-v1");
 
 const MODEL_DIR = path.resolve(import.meta.dirname, "..", "..", "models", "gid-rgb-30m-v1");
 /** Taizhou's county-level units in the county layer: what the issues may name. */
@@ -179,12 +181,12 @@ describe.skipIf(noSharedData())("Taizhou Landsat pair end to end", () => {
       await closeRun(await openRun(file, { logger }));
       return lines;
     };
-    const with4m = await opened({ model: DEFAULT_MODEL_DIR, radiometricMatch: false });
+    const with4m = await opened({ model: MODEL_4M, radiometricMatch: false });
     expect(with4m.map((l) => l.msg)).toEqual([
       expect.stringMatching(/imagery pixels are 30 m but model gid-rgb-v1 was trained at about 4 m/),
     ]);
     expect(await opened({})).toEqual([]);
     // The 4 m models predate recorded radiometry: matching cannot be asked of them.
-    await expect(opened({ model: DEFAULT_MODEL_DIR })).rejects.toThrow(/records no training radiometry/);
+    await expect(opened({ model: MODEL_4M })).rejects.toThrow(/records no training radiometry/);
   });
 });
