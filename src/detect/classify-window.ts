@@ -9,7 +9,7 @@ import type { PixelWindow } from "../core/raster-types.js";
 import type { ReflectanceBands } from "../ingest/sensor-profile.js";
 import type { ProbabilityPlanes } from "./change-rules.js";
 import { ConfigError } from "../core/errors.js";
-import { withScratch } from "../core/scratch-pool.js";
+import { withScratch, type ScratchScope } from "../core/scratch-pool.js";
 
 /** Reflectance fed for unobserved pixels (about the median of GID's 8-bit DN / 255). */
 export const UNOBSERVED_FILL = 0.35;
@@ -22,7 +22,8 @@ export const UNOBSERVED_FILL = 0.35;
  * `need`, when given, is the part of the window whose probabilities the caller uses (a window's
  * core plus what its morphology reaches): the whole window still feeds the coarse context, but
  * per-pixel work runs only on `need` plus the classifier's inner-region margin, and planes are 0
- * outside that region. Tensors are disposed before returning.
+ * outside that region. Tensors are disposed before returning. With `planeScratch` the planes are
+ * borrowed from it (valid until the caller releases it).
  */
 export function classifyWindow(
   classifier: Classifier,
@@ -31,6 +32,7 @@ export function classifyWindow(
   height: number,
   profileId: string,
   need?: PixelWindow,
+  planeScratch?: ScratchScope,
 ): ProbabilityPlanes {
   const n = width * height;
   const order = classifier.meta.features.bands;
@@ -69,8 +71,11 @@ export function classifyWindow(
     quantised.dispose();
     const planes = classes.map((_, c) => {
       const src = data.subarray(c * rn, (c + 1) * rn);
-      if (!region) return Uint8Array.from(src);
-      const plane = new Uint8Array(n);
+      const plane = planeScratch ? planeScratch.take(Uint8Array, n) : new Uint8Array(n);
+      if (!region) {
+        plane.set(src);
+        return plane;
+      }
       for (let y = 0; y < rh; y++)
         plane.set(src.subarray(y * rw, (y + 1) * rw), (region.y0 + y) * width + region.x0);
       return plane;
