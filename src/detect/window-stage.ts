@@ -42,7 +42,6 @@ import {
   writeSeasonState,
   type AbandonmentResult,
   type SeasonState,
-  type VegetationIndexKind,
 } from "../season/index.js";
 import { applyChangeRules, type ProbabilityPlanes } from "./change-rules.js";
 import { classifyWindow } from "./classify-window.js";
@@ -110,9 +109,6 @@ interface DateRead {
   readonly observed: Uint8Array;
   /** Why a pixel is unobserved: MASK_* codes (0 = clear). */
   readonly mask: Uint8Array;
-  /** The date's vegetation index (NaN where unobserved), or null when the bands support none. */
-  readonly index: Float32Array | null;
-  readonly indexKind: VegetationIndexKind | null;
   /** The window's bands as reflectance (NaN where the sensor profile's nodata or quality says so). */
   readonly reflectance: ReflectanceBands;
 }
@@ -153,8 +149,6 @@ async function readDate(
   }
   // A quality-band or nodata mask shows as NaN in the reflectance (profile nodata included).
   for (let i = 0; i < n; i++) observed[i] = mask[i] === 0 ? 1 : 0;
-  const indexKind = indexKindOf(reflectance);
-  const index = indexKind ? maskIndex(vegetationIndex(reflectance, indexKind), observed) : null;
   const planes = classifyWindow(
     run.classifier,
     reflectance,
@@ -164,7 +158,7 @@ async function readDate(
     need,
     scratch,
   );
-  return { planes, observed, mask, index, indexKind, reflectance };
+  return { planes, observed, mask, reflectance };
 }
 
 /**
@@ -178,7 +172,10 @@ async function seasonOfWindow(
   outer: PixelWindow,
   after: DateRead,
 ): Promise<AbandonmentResult | null> {
-  if (!after.index || !after.indexKind) return null;
+  // Only the after date's vegetation index (NaN where unobserved) enters the history.
+  const indexKind = indexKindOf(after.reflectance);
+  if (!indexKind) return null;
+  const index = maskIndex(vegetationIndex(after.reflectance, indexKind), after.observed);
   const ow = outer.x1 - outer.x0;
   const oh = outer.y1 - outer.y0;
   const grid = { affine: run.after.affine, crs: run.after.crs };
@@ -192,10 +189,10 @@ async function seasonOfWindow(
   }
   const state = updateSeason(
     previous,
-    { month: run.manifest.month, index: after.indexKind, max: after.index, min: after.index },
+    { month: run.manifest.month, index: indexKind, max: index, min: index },
     ow,
     oh,
-    seasonParams(run.config, after.indexKind),
+    seasonParams(run.config, indexKind),
   );
   const h = run.halo;
   const w = plan.window.x1 - plan.window.x0;
@@ -214,7 +211,7 @@ async function seasonOfWindow(
     ...grid,
     window: plan.window,
   });
-  return flagAbandonment(state, abandonmentParams(run.config, after.indexKind));
+  return flagAbandonment(state, abandonmentParams(run.config, indexKind));
 }
 
 /** Geodesic area of one pixel per row of `w` (at its middle column), m². */

@@ -149,9 +149,11 @@ function boxStats(
 /** Chebyshev-distance erosion of a 0/1 mask by `r` pixels (pixels beyond the edge count as set). */
 export function erodeMask(mask: Uint8Array, width: number, height: number, r: number): Uint8Array {
   if (r <= 0) return mask.slice();
-  const inv = new Uint8Array(mask.length);
-  for (let i = 0; i < mask.length; i++) inv[i] = mask[i] === 0 ? 1 : 0;
-  const grown = dilateMask(inv, width, height, r);
+  const grown = withScratch((scratch) => {
+    const inv = scratch.take(Uint8Array, mask.length);
+    for (let i = 0; i < mask.length; i++) inv[i] = mask[i] === 0 ? 1 : 0;
+    return dilateMask(inv, width, height, r);
+  });
   for (let i = 0; i < grown.length; i++) grown[i] = grown[i] === 0 ? 1 : 0;
   return grown;
 }
@@ -164,8 +166,21 @@ export function erodeMask(mask: Uint8Array, width: number, height: number, r: nu
  */
 export function dilateMask(mask: Uint8Array, width: number, height: number, r: number): Uint8Array {
   if (r <= 0) return mask.slice();
+  const out = new Uint8Array(mask.length);
+  withScratch((scratch) => dilateInto(mask, width, height, r, scratch.take(Uint8Array, mask.length), out));
+  return out;
+}
+
+/** {@link dilateMask} into `out` (zero-filled), `tmp` (zero-filled) holding the horizontal pass. */
+function dilateInto(
+  mask: Uint8Array,
+  width: number,
+  height: number,
+  r: number,
+  tmp: Uint8Array,
+  out: Uint8Array,
+): void {
   const far = -(r + 1); // "no set pixel within reach"
-  const tmp = new Uint8Array(mask.length);
   for (let y = 0; y < height; y++) {
     const row = y * width;
     let last = far;
@@ -180,7 +195,6 @@ export function dilateMask(mask: Uint8Array, width: number, height: number, r: n
     }
   }
   // Vertical pass row by row (cache-friendly): the last and next set row per column.
-  const out = new Uint8Array(mask.length);
   const lastRow = new Int32Array(width).fill(far);
   for (let y = 0; y < height; y++) {
     const row = y * width;
@@ -197,7 +211,6 @@ export function dilateMask(mask: Uint8Array, width: number, height: number, r: n
       if (nextRow[x]! - y <= r) out[row + x] = 1;
     }
   }
-  return out;
 }
 
 /**
