@@ -51,6 +51,13 @@ export class ScratchPool {
     return this.freeBytes;
   }
 
+  /** Drops every free array (lent ones are unaffected and may still be given back). */
+  clear(): void {
+    this.free.clear();
+    this.order.length = 0;
+    this.freeBytes = 0;
+  }
+
   /** A zero-filled array of `length` elements: a free one from the pool, else a new one. */
   borrow<C extends ScratchConstructor>(type: C, length: number): InstanceType<C> {
     const key = `${type.name}:${length}`;
