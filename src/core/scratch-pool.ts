@@ -14,6 +14,10 @@
  * must not escape the scope (never return it, keep it, or hand it to anything that outlives the
  * scope, such as a tensor still in use), and is invalid after {@link ScratchScope.release}.
  * Results stay ordinary arrays; only temporaries are pooled.
+ *
+ * Keep the loops that use scratch arrays in named functions, with the scope in try/finally,
+ * rather than inside a closure passed to {@link withScratch}: V8 compiled such a closure's loops
+ * afresh on every call (a new closure each window), on its helper threads.
  */
 
 /** Typed-array constructors the pool serves. */
@@ -39,8 +43,8 @@ export const DEFAULT_SCRATCH_POOL_BYTES = 128 * 1024 * 1024;
  */
 export class ScratchPool {
   private readonly free = new Map<string, ScratchArray[]>();
-  /** Keys in the order their arrays were given back, oldest first (for dropping). */
-  private readonly order: Array<{ key: string; array: ScratchArray }> = [];
+  /** Free arrays in the order they were given back, oldest first (for dropping). */
+  private readonly order: ScratchArray[] = [];
   private freeBytes = 0;
   private readonly lent = new WeakSet<ScratchArray>();
 
@@ -60,14 +64,10 @@ export class ScratchPool {
 
   /** A zero-filled array of `length` elements: a free one from the pool, else a new one. */
   borrow<C extends ScratchConstructor>(type: C, length: number): InstanceType<C> {
-    const key = `${type.name}:${length}`;
-    const array = this.free.get(key)?.pop() as InstanceType<C> | undefined;
+    const array = this.free.get(keyOf(type, length))?.pop() as InstanceType<C> | undefined;
     if (array) {
       this.freeBytes -= array.byteLength;
-      this.order.splice(
-        this.order.findIndex((e) => e.array === array),
-        1,
-      );
+      this.order.splice(this.order.indexOf(array), 1);
       array.fill(0);
       this.lent.add(array);
       return array;
@@ -81,19 +81,23 @@ export class ScratchPool {
   giveBack(array: ScratchArray): void {
     if (!this.lent.has(array)) throw new RangeError("ScratchPool.giveBack: array not lent by this pool");
     this.lent.delete(array);
-    const key = `${array.constructor.name}:${array.length}`;
+    const key = keyOf(array.constructor as ScratchConstructor, array.length);
     const list = this.free.get(key) ?? [];
     list.push(array);
     this.free.set(key, list);
-    this.order.push({ key, array });
+    this.order.push(array);
     this.freeBytes += array.byteLength;
     while (this.freeBytes > this.maxFreeBytes) {
       const oldest = this.order.shift()!;
-      const same = this.free.get(oldest.key)!;
-      same.splice(same.indexOf(oldest.array), 1);
-      this.freeBytes -= oldest.array.byteLength;
+      const same = this.free.get(keyOf(oldest.constructor as ScratchConstructor, oldest.length))!;
+      same.splice(same.indexOf(oldest), 1);
+      this.freeBytes -= oldest.byteLength;
     }
   }
+}
+
+function keyOf(type: ScratchConstructor, length: number): string {
+  return `${type.name}:${length}`;
 }
 
 /** The process's pool (each worker process has its own). */

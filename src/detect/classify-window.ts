@@ -9,7 +9,7 @@ import type { PixelWindow } from "../core/raster-types.js";
 import type { ReflectanceBands } from "../ingest/sensor-profile.js";
 import type { ProbabilityPlanes } from "./change-rules.js";
 import { ConfigError } from "../core/errors.js";
-import { withScratch, type ScratchScope } from "../core/scratch-pool.js";
+import { ScratchScope } from "../core/scratch-pool.js";
 
 /** Reflectance fed for unobserved pixels (about the median of GID's 8-bit DN / 255). */
 export const UNOBSERVED_FILL = 0.35;
@@ -38,7 +38,8 @@ export function classifyWindow(
   const order = classifier.meta.features.bands;
   // The planar input is a temporary: tensors keep their own copy on wasm (the cpu backend builds
   // on the array itself), and every tensor is disposed before the array goes back to the pool.
-  return withScratch((scratch) => {
+  const scratch = new ScratchScope();
+  try {
     const planar = scratch.take(Float32Array, order.length * n);
     order.forEach((role, k) => {
       const src = bands[role];
@@ -81,5 +82,7 @@ export function classifyWindow(
       return plane;
     });
     return { width, height, classIds: classes, planes };
-  });
+  } finally {
+    scratch.release();
+  }
 }

@@ -28,7 +28,7 @@
  * geometry in the metadata, Fmask's projection of the cloud along the sun direction becomes a
  * search radius.
  */
-import { withScratch, type ScratchScope } from "../core/scratch-pool.js";
+import { ScratchScope, withScratch } from "../core/scratch-pool.js";
 import type { ReflectanceBands } from "./sensor-profile.js";
 
 /** The test's parameters (the detection config's `clouds` section). */
@@ -101,59 +101,82 @@ function boxStats(
   meanOut: Float32Array | null,
   stdOut: Float32Array | null,
 ): void {
-  const w1 = width + 1;
-  withScratch((scratch) => {
+  const size = (width + 1) * (height + 1);
+  const scratch = new ScratchScope();
+  try {
     // Row 0 and column 0 of each table stay 0 (taken zero-filled).
-    const s1 = scratch.take(Float64Array, w1 * (height + 1));
-    const s2 = scratch.take(Float64Array, w1 * (height + 1));
-    const c = scratch.take(Float64Array, w1 * (height + 1));
-    for (let y = 0; y < height; y++) {
-      let a = 0;
-      let b = 0;
-      let k = 0;
-      for (let x = 0; x < width; x++) {
-        const val = v[y * width + x]!;
-        if (val === val) {
-          a += val;
-          b += val * val;
-          k++;
-        }
-        const o = (y + 1) * w1 + x + 1;
-        s1[o] = s1[o - w1]! + a;
-        s2[o] = s2[o - w1]! + b;
-        c[o] = c[o - w1]! + k;
+    const s1 = scratch.take(Float64Array, size);
+    const s2 = scratch.take(Float64Array, size);
+    const counts = scratch.take(Float64Array, size);
+    boxStatsFromTables(v, width, height, r, meanOut, stdOut, s1, s2, counts);
+  } finally {
+    scratch.release();
+  }
+}
+
+/** {@link boxStats} with its summed-area tables of values, squares and counts (zero-filled). */
+function boxStatsFromTables(
+  v: Float32Array,
+  width: number,
+  height: number,
+  r: number,
+  meanOut: Float32Array | null,
+  stdOut: Float32Array | null,
+  s1: Float64Array,
+  s2: Float64Array,
+  c: Float64Array,
+): void {
+  const w1 = width + 1;
+  for (let y = 0; y < height; y++) {
+    let a = 0;
+    let b = 0;
+    let k = 0;
+    for (let x = 0; x < width; x++) {
+      const val = v[y * width + x]!;
+      if (val === val) {
+        a += val;
+        b += val * val;
+        k++;
       }
+      const o = (y + 1) * w1 + x + 1;
+      s1[o] = s1[o - w1]! + a;
+      s2[o] = s2[o - w1]! + b;
+      c[o] = c[o - w1]! + k;
     }
-    const box = (t: Float64Array, x0: number, y0: number, x1: number, y1: number): number =>
-      t[y1 * w1 + x1]! - t[y0 * w1 + x1]! - t[y1 * w1 + x0]! + t[y0 * w1 + x0]!;
-    for (let y = 0; y < height; y++) {
-      const y0 = Math.max(0, y - r);
-      const y1 = Math.min(height, y + r + 1);
-      for (let x = 0; x < width; x++) {
-        const x0 = Math.max(0, x - r);
-        const x1 = Math.min(width, x + r + 1);
-        const k = box(c, x0, y0, x1, y1);
-        if (k === 0) {
-          if (stdOut) stdOut[y * width + x] = NaN;
-          if (meanOut) meanOut[y * width + x] = NaN;
-          continue;
-        }
-        const m = box(s1, x0, y0, x1, y1) / k;
-        if (meanOut) meanOut[y * width + x] = m;
-        if (stdOut) stdOut[y * width + x] = Math.sqrt(Math.max(0, box(s2, x0, y0, x1, y1) / k - m * m));
+  }
+  const box = (t: Float64Array, x0: number, y0: number, x1: number, y1: number): number =>
+    t[y1 * w1 + x1]! - t[y0 * w1 + x1]! - t[y1 * w1 + x0]! + t[y0 * w1 + x0]!;
+  for (let y = 0; y < height; y++) {
+    const y0 = Math.max(0, y - r);
+    const y1 = Math.min(height, y + r + 1);
+    for (let x = 0; x < width; x++) {
+      const x0 = Math.max(0, x - r);
+      const x1 = Math.min(width, x + r + 1);
+      const k = box(c, x0, y0, x1, y1);
+      if (k === 0) {
+        if (stdOut) stdOut[y * width + x] = NaN;
+        if (meanOut) meanOut[y * width + x] = NaN;
+        continue;
       }
+      const m = box(s1, x0, y0, x1, y1) / k;
+      if (meanOut) meanOut[y * width + x] = m;
+      if (stdOut) stdOut[y * width + x] = Math.sqrt(Math.max(0, box(s2, x0, y0, x1, y1) / k - m * m));
     }
-  });
+  }
 }
 
 /** Chebyshev-distance erosion of a 0/1 mask by `r` pixels (pixels beyond the edge count as set). */
 export function erodeMask(mask: Uint8Array, width: number, height: number, r: number): Uint8Array {
   if (r <= 0) return mask.slice();
-  const grown = withScratch((scratch) => {
+  const scratch = new ScratchScope();
+  let grown: Uint8Array;
+  try {
     const inv = scratch.take(Uint8Array, mask.length);
     for (let i = 0; i < mask.length; i++) inv[i] = mask[i] === 0 ? 1 : 0;
-    return dilateMask(inv, width, height, r);
-  });
+    grown = dilateMask(inv, width, height, r);
+  } finally {
+    scratch.release();
+  }
   for (let i = 0; i < grown.length; i++) grown[i] = grown[i] === 0 ? 1 : 0;
   return grown;
 }
