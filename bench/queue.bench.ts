@@ -8,8 +8,9 @@
  * - queue/machine-ceiling: the same demo run by `patrol detect` in one process, then in two
  *   processes at once (no queue): how much two processes can gain on this machine at all.
  * - queue/workers-1-vs-2: the demo scene (3072×3072, 36 windows of 512) run through `patrol
- *   worker` processes, first one and then two; the speed-up is the ratio of wall times from
- *   submit to summary. On a machine with 2 cores shared with other work it cannot reach 2.
+ *   worker --concurrency 1`, then `--concurrency 2` (a supervisor forking two worker processes,
+ *   as deployed, with its child V8 flags); the speed-up is the ratio of wall times from submit
+ *   to summary. On a machine with 2 cores shared with other work it cannot reach 2.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
@@ -75,10 +76,14 @@ async function emptyFlow(config: QueueConfig, jobs: number, run: number): Promis
   }
 }
 
-function startWorker(config: QueueConfig): Promise<ChildProcess> {
+/**
+ * `patrol worker --concurrency <count>` as deployed: one process, or for count > 1 a supervisor
+ * forking count worker processes (with its child V8 flags); resolves once every one takes jobs.
+ */
+function startWorkers(config: QueueConfig, count: number): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", "src/cli/main.ts", "worker", "--concurrency", "1", "--backend", "wasm"],
+    ["--import", "tsx", "src/cli/main.ts", "worker", "--concurrency", String(count), "--backend", "wasm"],
     {
       cwd: REPO,
       env: { ...process.env, REDIS_URL: config.redisUrl, PATROL_QUEUE_PREFIX: config.prefix },
@@ -90,7 +95,7 @@ function startWorker(config: QueueConfig): Promise<ChildProcess> {
     child.stderr!.setEncoding("utf8");
     child.stderr!.on("data", (s: string) => {
       buf += s;
-      if (buf.includes('"worker taking jobs"')) resolve(child);
+      if (buf.split('"worker taking jobs"').length - 1 >= count) resolve(child);
     });
     child.on("exit", (code) => reject(new RangeError(`worker exited (${code}): ${buf.slice(-500)}`)));
   });
@@ -98,7 +103,7 @@ function startWorker(config: QueueConfig): Promise<ChildProcess> {
 
 async function queuedDemo(ctx: BenchContext, workers: number, run: number): Promise<number> {
   const config = deployment(`w${workers}`);
-  const children = await Promise.all(Array.from({ length: workers }, () => startWorker(config)));
+  const children = [await startWorkers(config, workers)];
   const queues = new RunQueues(config);
   try {
     const manifest = path.join(ctx.tmpDir, DEMO, "manifest.json");

@@ -4,6 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { PixelWindow } from "../core/raster-types.js";
+import { withScratch } from "../core/scratch-pool.js";
 import type { Classifier } from "./classifier.js";
 import { innerRegionGeometry, innerSplitLevel, type FeatureSpec } from "./features.js";
 
@@ -26,17 +27,20 @@ export function innerRegionFor(
   return r.x0 === 0 && r.y0 === 0 && r.x1 === width && r.y1 === height ? null : r;
 }
 
-/** Copies a region of a planar [bands, height, width] array (typed-array row copies). */
+/**
+ * Copies a region of a planar [bands, height, width] array (typed-array row copies), into `out`
+ * (`bands × region pixels` long) when given.
+ */
 export function cutPlanar(
   planar: Float32Array,
   bands: number,
   width: number,
   height: number,
   r: PixelWindow,
+  out: Float32Array = new Float32Array(bands * (r.x1 - r.x0) * (r.y1 - r.y0)),
 ): Float32Array {
   const rw = r.x1 - r.x0;
   const rh = r.y1 - r.y0;
-  const out = new Float32Array(bands * rw * rh);
   for (let b = 0; b < bands; b++) {
     for (let y = 0; y < rh; y++) {
       const from = b * width * height + (r.y0 + y) * width + r.x0;
@@ -61,15 +65,19 @@ export function regionProbabilities(
   if (!region) return classifier.probabilities(window);
   const [bands, height, width] = window.shape;
   const values = planar ?? (window.dataSync() as Float32Array);
-  return tf.tidy(() =>
-    classifier.probabilities(window, {
-      planar: tf.tensor3d(cutPlanar(values, bands, width, height, region), [
-        bands,
-        region.y1 - region.y0,
-        region.x1 - region.x0,
-      ]),
-      y0: region.y0,
-      x0: region.x0,
-    }),
+  const [rw, rh] = [region.x1 - region.x0, region.y1 - region.y0];
+  // The cut is a temporary: its tensor (which the cpu backend builds on the array itself) is
+  // disposed when the tidy ends, before the array goes back to the pool.
+  return withScratch((scratch) =>
+    tf.tidy(() =>
+      classifier.probabilities(window, {
+        planar: tf.tensor3d(
+          cutPlanar(values, bands, width, height, region, scratch.take(Float32Array, bands * rw * rh)),
+          [bands, rh, rw],
+        ),
+        y0: region.y0,
+        x0: region.x0,
+      }),
+    ),
   );
 }

@@ -24,6 +24,7 @@
 import { CHANGE_TYPES, changeType, type ChangeTypeId } from "../core/change-types.js";
 import { LAND_COVER_CLASSES, type LandCoverId } from "../core/land-cover.js";
 import type { DetectionConfig } from "../config/detection-config.js";
+import { withScratch, type ScratchScope } from "../core/scratch-pool.js";
 import { emptyPackedMask, openThenClosePacked, type PackedMask } from "./morphology.js";
 
 /** Per-class probability planes of one window, each uint8 0–255, row-major. */
@@ -66,8 +67,8 @@ export interface ChangeRuleOutputs {
   readonly undetectable: readonly ChangeTypeId[];
 }
 
-function sumPlanes(p: ProbabilityPlanes, ids: readonly LandCoverId[]): Uint16Array {
-  const out = new Uint16Array(p.width * p.height);
+/** Sum of the planes of `ids` (0–255 each) per pixel, into `out` (zero-filled on entry). */
+function sumPlanes(p: ProbabilityPlanes, ids: readonly LandCoverId[], out: Uint16Array): Uint16Array {
   for (const id of ids) {
     const k = p.classIds.indexOf(id);
     if (k < 0) continue;
@@ -77,11 +78,12 @@ function sumPlanes(p: ProbabilityPlanes, ids: readonly LandCoverId[]): Uint16Arr
   return out;
 }
 
-/** Index of the most probable class per pixel (ties to the lower index). */
-function argmax(p: ProbabilityPlanes): Uint8Array {
+/** Index of the most probable class per pixel (ties to the lower index); arrays from `scratch`. */
+function argmax(p: ProbabilityPlanes, scratch: ScratchScope): Uint8Array {
   const n = p.width * p.height;
-  const best = new Uint8Array(n);
-  const bestValue = p.planes[0] ? p.planes[0].slice() : new Uint8Array(n);
+  const best = scratch.take(Uint8Array, n);
+  const bestValue = scratch.take(Uint8Array, n);
+  if (p.planes[0]) bestValue.set(p.planes[0]);
   for (let k = 1; k < p.planes.length; k++) {
     const plane = p.planes[k]!;
     for (let i = 0; i < n; i++) {
@@ -153,6 +155,15 @@ function forEachCleaned(
 
 /** Scores a window (see {@link ChangeScores}). All rasters share the window's width × height. */
 export function scoreChanges(inputs: ChangeRuleInputs, config: DetectionConfig): ChangeScores {
+  // The per-class sums and argmaxes are temporaries (the scratch pool's comment says why).
+  return withScratch((scratch) => scoreChangesWith(inputs, config, scratch));
+}
+
+function scoreChangesWith(
+  inputs: ChangeRuleInputs,
+  config: DetectionConfig,
+  scratch: ScratchScope,
+): ChangeScores {
   const { before, after, baselineCropland, valid, abandoned, spectralChange } = inputs;
   const width = after.width;
   const height = after.height;
@@ -173,7 +184,7 @@ export function scoreChanges(inputs: ChangeRuleInputs, config: DetectionConfig):
   }
 
   const croplandLike = LAND_COVER_CLASSES.filter((c) => c.croplandLike).map((c) => c.id);
-  const beforeCrop = sumPlanes(before, croplandLike);
+  const beforeCrop = sumPlanes(before, croplandLike, scratch.take(Uint16Array, n));
   const beforeMin = Math.round(config.beforeCroplandThreshold * 255);
   const spectralMin = spectralChange ? Math.round(config.minSpectralChange * 255) : 0;
 
@@ -183,10 +194,10 @@ export function scoreChanges(inputs: ChangeRuleInputs, config: DetectionConfig):
     .filter((t) => !fromHistory.includes(t.id) && !t.afterClasses.some((c) => after.classIds.includes(c)))
     .map((t) => t.id);
   const detectable = types.filter((t) => !undetectable.includes(t.id) && !fromHistory.includes(t.id));
-  const typeScores = detectable.map((t) => sumPlanes(after, t.afterClasses));
+  const typeScores = detectable.map((t) => sumPlanes(after, t.afterClasses, scratch.take(Uint16Array, n)));
 
   // "Confidently something else": the after image's probability of not being cropland-like.
-  const afterCrop = sumPlanes(after, croplandLike);
+  const afterCrop = sumPlanes(after, croplandLike, scratch.take(Uint16Array, n));
   // Non-cropland classes no change type claims (natural grass, say): a pixel most likely one of
   // these is not reported as any change.
   const claimed = new Set(detectable.flatMap((t) => t.afterClasses));
@@ -220,8 +231,8 @@ export function scoreChanges(inputs: ChangeRuleInputs, config: DetectionConfig):
   let notCroplandEitherDate: Uint8Array | null = null;
   if (config.baselineMismatch.enabled) {
     notCroplandEitherDate = new Uint8Array(n);
-    const beforeClass = argmax(before);
-    const afterClass = argmax(after);
+    const beforeClass = argmax(before, scratch);
+    const afterClass = argmax(after, scratch);
     const beforeLike = before.classIds.map((id) => croplandLike.includes(id));
     const afterLike = after.classIds.map((id) => croplandLike.includes(id));
     for (let i = 0; i < n; i++)

@@ -16,6 +16,7 @@
  * when a profile has none of them), Σ|ā − b̄| / Σ(ā + b̄)/2. Unobserved pixels (NaN) are left
  * out of the means; a pixel with no observed neighbour on either date gets 0.
  */
+import { ScratchScope } from "../core/scratch-pool.js";
 import type { BandName, ReflectanceBands } from "../ingest/sensor-profile.js";
 
 /** Bands the measure uses when the profile has them. */
@@ -25,13 +26,29 @@ const VISIBLE: readonly BandName[] = ["red", "green", "blue"];
 export const SPECTRAL_CHANGE_SCALE = 255;
 
 /**
- * 3×3 mean of `src` (`width` × `height`), skipping NaN; NaN where all nine are NaN. Separable: a
- * horizontal pass of sums and counts, then a vertical one (edges take the neighbours they have).
+ * 3×3 mean of `src` (`width` × `height`) into `out`, skipping NaN; NaN where all nine are NaN.
+ * Separable: a horizontal pass of sums and counts, then a vertical one (edges take the neighbours
+ * they have). The passes' rows are borrowed from the scratch pool.
  */
-function mean3x3(src: Float32Array, width: number, height: number): Float32Array {
+function mean3x3(src: Float32Array, width: number, height: number, out: Float32Array): Float32Array {
   const n = width * height;
-  const rowSum = new Float32Array(n);
-  const rowCount = new Uint8Array(n);
+  const scratch = new ScratchScope();
+  try {
+    return mean3x3Passes(src, width, height, out, scratch.take(Float32Array, n), scratch.take(Uint8Array, n));
+  } finally {
+    scratch.release();
+  }
+}
+
+/** {@link mean3x3}'s passes, the horizontal one into `rowSum` and `rowCount`. */
+function mean3x3Passes(
+  src: Float32Array,
+  width: number,
+  height: number,
+  out: Float32Array,
+  rowSum: Float32Array,
+  rowCount: Uint8Array,
+): Float32Array {
   for (let y = 0; y < height; y++) {
     const row = y * width;
     for (let x = 0; x < width; x++) {
@@ -48,7 +65,6 @@ function mean3x3(src: Float32Array, width: number, height: number): Float32Array
       rowCount[row + x] = count;
     }
   }
-  const out = new Float32Array(n);
   for (let y = 0; y < height; y++) {
     const up = y > 0 ? -width : 0;
     const down = y < height - 1 ? width : 0;
@@ -87,23 +103,31 @@ export function relativeSpectralChange(
   if (bands.length === 0)
     throw new RangeError("relativeSpectralChange: the two dates share no band to compare");
   const n = width * height;
-  const diff = new Float64Array(n);
-  const level = new Float64Array(n);
-  for (const name of bands) {
-    const a = mean3x3(after[name]!, width, height);
-    const b = mean3x3(before[name]!, width, height);
-    for (let i = 0; i < n; i++) {
-      diff[i]! += Math.abs(a[i]! - b[i]!);
-      level[i]! += (a[i]! + b[i]!) / 2;
-    }
-  }
   const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    const d = diff[i]!;
-    const l = level[i]!;
-    // NaN (a date with no observed neighbour) fails both comparisons and leaves 0.
-    if (l > 0) out[i] = Math.round(SPECTRAL_CHANGE_SCALE * Math.min(1, d / l));
-    else if (d > 0) out[i] = SPECTRAL_CHANGE_SCALE;
+  const scratch = new ScratchScope();
+  try {
+    const diff = scratch.take(Float64Array, n);
+    const level = scratch.take(Float64Array, n);
+    // One pair of mean planes and one set of pass rows serve every band in turn.
+    const a = scratch.take(Float32Array, n);
+    const b = scratch.take(Float32Array, n);
+    for (const name of bands) {
+      mean3x3(after[name]!, width, height, a);
+      mean3x3(before[name]!, width, height, b);
+      for (let i = 0; i < n; i++) {
+        diff[i]! += Math.abs(a[i]! - b[i]!);
+        level[i]! += (a[i]! + b[i]!) / 2;
+      }
+    }
+    for (let i = 0; i < n; i++) {
+      const d = diff[i]!;
+      const l = level[i]!;
+      // NaN (a date with no observed neighbour) fails both comparisons and leaves 0.
+      if (l > 0) out[i] = Math.round(SPECTRAL_CHANGE_SCALE * Math.min(1, d / l));
+      else if (d > 0) out[i] = SPECTRAL_CHANGE_SCALE;
+    }
+  } finally {
+    scratch.release();
   }
   return out;
 }

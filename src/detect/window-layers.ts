@@ -4,6 +4,7 @@
  * stage burns them before applying the change rules; `patrol tune` burns them again to re-apply
  * the rules to cached probabilities, so both read the same pixels.
  */
+import type { ScratchScope } from "../core/scratch-pool.js";
 import { rasterizeLayer, type RasterGrid } from "../ingest/rasterize.js";
 import type { RunInputs } from "./run-inputs.js";
 
@@ -21,16 +22,24 @@ export interface WindowLayers {
   readonly exclusion: Uint32Array;
 }
 
-/** Burns the baseline, county and approval layers onto `grid` (map coordinates of the run's CRS). */
+/**
+ * Burns the baseline, county and approval layers onto `grid` (map coordinates of the run's CRS).
+ * With `scratch` the layers are borrowed from it (valid until the scope is released).
+ */
 export function burnWindowLayers(
   run: Pick<RunInputs, "baseline" | "counties" | "exclusions">,
   grid: RasterGrid,
+  scratch?: ScratchScope,
 ): WindowLayers {
+  const n = grid.width * grid.height;
+  const uint8 = (): Uint8Array => (scratch ? scratch.take(Uint8Array, n) : new Uint8Array(n));
+  const uint32 = (): Uint32Array | undefined => scratch?.take(Uint32Array, n);
   // The baseline is burned once, as parcel numbers; cropland and PBF follow from each pixel's
   // parcel (the same parcel wins a pixel whatever is burned, so this equals burning them apart).
   const baselineFeature = rasterizeLayer(run.baseline, grid, {
     burn: (f) => f.index + 1,
     sampleType: "uint32",
+    ...withOut(uint32()),
   }) as Uint32Array;
   const parcelNumbers = run.baseline.features.reduce((m, f) => Math.max(m, f.index + 1), 0) + 1;
   const croplandOf = new Uint8Array(parcelNumbers);
@@ -40,8 +49,8 @@ export function burnWindowLayers(
     croplandOf[f.index + 1] = isCropland ? 1 : 0;
     pbfOf[f.index + 1] = isCropland && f.properties.pbf ? 1 : 0;
   }
-  const cropland = new Uint8Array(baselineFeature.length);
-  const pbf = new Uint8Array(baselineFeature.length);
+  const cropland = uint8();
+  const pbf = uint8();
   for (let i = 0; i < baselineFeature.length; i++) {
     cropland[i] = croplandOf[baselineFeature[i]!]!;
     pbf[i] = pbfOf[baselineFeature[i]!]!;
@@ -49,11 +58,18 @@ export function burnWindowLayers(
   const county = rasterizeLayer(run.counties, grid, {
     burn: (f) => f.index + 1,
     sampleType: "uint32",
+    ...withOut(uint32()),
   }) as Uint32Array;
   const exclusionNumber = new Map(run.exclusions.features.map((f, i) => [f, i + 1]));
   const exclusion = rasterizeLayer(run.exclusions, grid, {
     burn: (f) => exclusionNumber.get(f) ?? 0,
     sampleType: "uint32",
+    ...withOut(uint32()),
   }) as Uint32Array;
   return { baselineFeature, cropland, pbf, county, exclusion };
+}
+
+/** `rasterizeLayer`'s `out` option when there is an array to burn into (zero-filled, as its default). */
+function withOut(out: Uint32Array | undefined): { out?: Uint32Array } {
+  return out ? { out } : {};
 }

@@ -20,6 +20,7 @@ import { LAND_COVER_CLASSES } from "../core/land-cover.js";
 import { CHANGE_TYPES } from "../core/change-types.js";
 import { pixelToMap, windowAffine, type Affine, type PixelWindow } from "../core/raster-types.js";
 import { ringAreaM2 } from "../core/geodesic-area.js";
+import { ScratchScope } from "../core/scratch-pool.js";
 import { coordinateTransform } from "../ingest/crs.js";
 import { insideOutput } from "../config/manifest.js";
 import { writeGeoTiff } from "../ingest/geotiff-writer.js";
@@ -41,7 +42,6 @@ import {
   writeSeasonState,
   type AbandonmentResult,
   type SeasonState,
-  type VegetationIndexKind,
 } from "../season/index.js";
 import { applyChangeRules, type ProbabilityPlanes } from "./change-rules.js";
 import { classifyWindow } from "./classify-window.js";
@@ -109,9 +109,6 @@ interface DateRead {
   readonly observed: Uint8Array;
   /** Why a pixel is unobserved: MASK_* codes (0 = clear). */
   readonly mask: Uint8Array;
-  /** The date's vegetation index (NaN where unobserved), or null when the bands support none. */
-  readonly index: Float32Array | null;
-  readonly indexKind: VegetationIndexKind | null;
   /** The window's bands as reflectance (NaN where the sensor profile's nodata or quality says so). */
   readonly reflectance: ReflectanceBands;
 }
@@ -119,6 +116,7 @@ interface DateRead {
 /**
  * Reads one date over `window` (a core with its halo), masks it and classifies it; `need` (in the
  * window's pixels) is where the caller uses the probabilities, the rest of the window is context.
+ * The reflectance, mask and probability planes are borrowed from `scratch`.
  */
 async function readDate(
   mosaic: Mosaic,
@@ -127,14 +125,17 @@ async function readDate(
   window: PixelWindow,
   need: PixelWindow,
   ctx: StageContext,
+  scratch: ScratchScope,
 ): Promise<DateRead> {
   const block = await readMosaicWindow(mosaic, window, {
     bands: profile.bands.map((b) => b.index).concat(profile.quality ? [profile.quality.index] : []),
     ...(ctx.signal ? { signal: ctx.signal } : {}),
   });
-  const reflectance = toReflectance(profile, block, "mosaic");
   const n = block.width * block.height;
-  const mask = new Uint8Array(n);
+  const reflectance = toReflectance(profile, block, "mosaic", {
+    out: Object.fromEntries(profile.bands.map((b) => [b.name, scratch.take(Float32Array, n)])),
+  });
+  const mask = scratch.take(Uint8Array, n);
   const observed = block.observed;
   const first = reflectance[profile.bands[0]!.name]!;
   for (let i = 0; i < n; i++) if (observed[i] === 0) mask[i] = MASK_NODATA;
@@ -148,10 +149,16 @@ async function readDate(
   }
   // A quality-band or nodata mask shows as NaN in the reflectance (profile nodata included).
   for (let i = 0; i < n; i++) observed[i] = mask[i] === 0 ? 1 : 0;
-  const indexKind = indexKindOf(reflectance);
-  const index = indexKind ? maskIndex(vegetationIndex(reflectance, indexKind), observed) : null;
-  const planes = classifyWindow(run.classifier, reflectance, block.width, block.height, profile.id, need);
-  return { planes, observed, mask, index, indexKind, reflectance };
+  const planes = classifyWindow(
+    run.classifier,
+    reflectance,
+    block.width,
+    block.height,
+    profile.id,
+    need,
+    scratch,
+  );
+  return { planes, observed, mask, reflectance };
 }
 
 /**
@@ -165,7 +172,10 @@ async function seasonOfWindow(
   outer: PixelWindow,
   after: DateRead,
 ): Promise<AbandonmentResult | null> {
-  if (!after.index || !after.indexKind) return null;
+  // Only the after date's vegetation index (NaN where unobserved) enters the history.
+  const indexKind = indexKindOf(after.reflectance);
+  if (!indexKind) return null;
+  const index = maskIndex(vegetationIndex(after.reflectance, indexKind), after.observed);
   const ow = outer.x1 - outer.x0;
   const oh = outer.y1 - outer.y0;
   const grid = { affine: run.after.affine, crs: run.after.crs };
@@ -179,10 +189,10 @@ async function seasonOfWindow(
   }
   const state = updateSeason(
     previous,
-    { month: run.manifest.month, index: after.indexKind, max: after.index, min: after.index },
+    { month: run.manifest.month, index: indexKind, max: index, min: index },
     ow,
     oh,
-    seasonParams(run.config, after.indexKind),
+    seasonParams(run.config, indexKind),
   );
   const h = run.halo;
   const w = plan.window.x1 - plan.window.x0;
@@ -201,7 +211,7 @@ async function seasonOfWindow(
     ...grid,
     window: plan.window,
   });
-  return flagAbandonment(state, abandonmentParams(run.config, after.indexKind));
+  return flagAbandonment(state, abandonmentParams(run.config, indexKind));
 }
 
 /** Geodesic area of one pixel per row of `w` (at its middle column), m². */
@@ -231,6 +241,22 @@ export async function detectWindow(
   plan: WindowPlan,
   ctx: StageContext,
 ): Promise<WindowRasters> {
+  // The window's full-size layers (halo included) live until its rasters are written; the result
+  // holds crops of them. They are borrowed for the window (see core/scratch-pool.ts for why).
+  const scratch = new ScratchScope();
+  try {
+    return await detectWindowWith(run, plan, ctx, scratch);
+  } finally {
+    scratch.release();
+  }
+}
+
+async function detectWindowWith(
+  run: RunInputs,
+  plan: WindowPlan,
+  ctx: StageContext,
+  scratch: ScratchScope,
+): Promise<WindowRasters> {
   const h = run.halo;
   const core = plan.window;
   // The window read is the core plus the halo, extended to whole pyramid cells (a core clipped at
@@ -254,8 +280,8 @@ export async function detectWindow(
     x1: Math.min(ow, h + width + reach),
     y1: Math.min(oh, h + height + reach),
   };
-  const after = await readDate(run.after, run.afterProfile, run, outer, need, ctx);
-  const before = await readDate(run.before, run.beforeProfile, run, outer, need, ctx);
+  const after = await readDate(run.after, run.afterProfile, run, outer, need, ctx, scratch);
+  const before = await readDate(run.before, run.beforeProfile, run, outer, need, ctx, scratch);
   const abandonment = await seasonOfWindow(run, plan, outer, after);
 
   const grid: RasterGrid = {
@@ -264,9 +290,9 @@ export async function detectWindow(
     height: oh,
     crs: run.after.crs,
   };
-  const { baselineFeature, cropland, pbf, county, exclusion } = burnWindowLayers(run, grid);
+  const { baselineFeature, cropland, pbf, county, exclusion } = burnWindowLayers(run, grid, scratch);
 
-  const valid = new Uint8Array(ow * oh);
+  const valid = scratch.take(Uint8Array, ow * oh);
   for (let i = 0; i < valid.length; i++) valid[i] = after.observed[i]! & before.observed[i]!;
   const spectralChange = relativeSpectralChange(before.reflectance, after.reflectance, ow, oh);
   const rules = applyChangeRules(
@@ -281,7 +307,7 @@ export async function detectWindow(
     run.config,
   );
   // Baseline cropland the patrol did not see: 1 on the after date only, 2 before only, 3 both.
-  const unobserved = new Uint8Array(ow * oh);
+  const unobserved = scratch.take(Uint8Array, ow * oh);
   for (let i = 0; i < unobserved.length; i++) {
     if (cropland[i] === 0) continue;
     unobserved[i] = (after.observed[i] === 0 ? 1 : 0) | (before.observed[i] === 0 ? 2 : 0);

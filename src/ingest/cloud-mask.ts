@@ -28,6 +28,7 @@
  * geometry in the metadata, Fmask's projection of the cloud along the sun direction becomes a
  * search radius.
  */
+import { ScratchScope, withScratch } from "../core/scratch-pool.js";
 import type { ReflectanceBands } from "./sensor-profile.js";
 
 /** The test's parameters (the detection config's `clouds` section). */
@@ -69,7 +70,9 @@ export const MASK_SHADOW = 4;
  * pixels left out), via summed-area tables.
  */
 export function localStd(v: Float32Array, width: number, height: number, r: number): Float32Array {
-  return localStats(v, width, height, r).std;
+  const std = new Float32Array(width * height);
+  boxStats(v, width, height, r, null, std);
+  return std;
 }
 
 /** Mean and standard deviation of `v` over the (2r+1)² pixels around each pixel (NaN left out). */
@@ -79,10 +82,51 @@ export function localStats(
   height: number,
   r: number,
 ): { mean: Float32Array; std: Float32Array } {
+  const mean = new Float32Array(width * height);
+  const std = new Float32Array(width * height);
+  boxStats(v, width, height, r, mean, std);
+  return { mean, std };
+}
+
+/**
+ * Box mean and/or standard deviation (NaN where the box holds no value) into `meanOut` and
+ * `stdOut` (either may be null). The summed-area tables are float64 (float32 sums of a 704²
+ * window would round) and borrowed from the scratch pool: they are a window's largest temporaries.
+ */
+function boxStats(
+  v: Float32Array,
+  width: number,
+  height: number,
+  r: number,
+  meanOut: Float32Array | null,
+  stdOut: Float32Array | null,
+): void {
+  const size = (width + 1) * (height + 1);
+  const scratch = new ScratchScope();
+  try {
+    // Row 0 and column 0 of each table stay 0 (taken zero-filled).
+    const s1 = scratch.take(Float64Array, size);
+    const s2 = scratch.take(Float64Array, size);
+    const counts = scratch.take(Float64Array, size);
+    boxStatsFromTables(v, width, height, r, meanOut, stdOut, s1, s2, counts);
+  } finally {
+    scratch.release();
+  }
+}
+
+/** {@link boxStats} with its summed-area tables of values, squares and counts (zero-filled). */
+function boxStatsFromTables(
+  v: Float32Array,
+  width: number,
+  height: number,
+  r: number,
+  meanOut: Float32Array | null,
+  stdOut: Float32Array | null,
+  s1: Float64Array,
+  s2: Float64Array,
+  c: Float64Array,
+): void {
   const w1 = width + 1;
-  const s1 = new Float64Array(w1 * (height + 1));
-  const s2 = new Float64Array(w1 * (height + 1));
-  const c = new Float64Array(w1 * (height + 1));
   for (let y = 0; y < height; y++) {
     let a = 0;
     let b = 0;
@@ -100,8 +144,6 @@ export function localStats(
       c[o] = c[o - w1]! + k;
     }
   }
-  const out = new Float32Array(width * height);
-  const meanOut = new Float32Array(width * height);
   const box = (t: Float64Array, x0: number, y0: number, x1: number, y1: number): number =>
     t[y1 * w1 + x1]! - t[y0 * w1 + x1]! - t[y1 * w1 + x0]! + t[y0 * w1 + x0]!;
   for (let y = 0; y < height; y++) {
@@ -112,24 +154,29 @@ export function localStats(
       const x1 = Math.min(width, x + r + 1);
       const k = box(c, x0, y0, x1, y1);
       if (k === 0) {
-        out[y * width + x] = NaN;
-        meanOut[y * width + x] = NaN;
+        if (stdOut) stdOut[y * width + x] = NaN;
+        if (meanOut) meanOut[y * width + x] = NaN;
         continue;
       }
       const m = box(s1, x0, y0, x1, y1) / k;
-      meanOut[y * width + x] = m;
-      out[y * width + x] = Math.sqrt(Math.max(0, box(s2, x0, y0, x1, y1) / k - m * m));
+      if (meanOut) meanOut[y * width + x] = m;
+      if (stdOut) stdOut[y * width + x] = Math.sqrt(Math.max(0, box(s2, x0, y0, x1, y1) / k - m * m));
     }
   }
-  return { mean: meanOut, std: out };
 }
 
 /** Chebyshev-distance erosion of a 0/1 mask by `r` pixels (pixels beyond the edge count as set). */
 export function erodeMask(mask: Uint8Array, width: number, height: number, r: number): Uint8Array {
   if (r <= 0) return mask.slice();
-  const inv = new Uint8Array(mask.length);
-  for (let i = 0; i < mask.length; i++) inv[i] = mask[i] === 0 ? 1 : 0;
-  const grown = dilateMask(inv, width, height, r);
+  const scratch = new ScratchScope();
+  let grown: Uint8Array;
+  try {
+    const inv = scratch.take(Uint8Array, mask.length);
+    for (let i = 0; i < mask.length; i++) inv[i] = mask[i] === 0 ? 1 : 0;
+    grown = dilateMask(inv, width, height, r);
+  } finally {
+    scratch.release();
+  }
   for (let i = 0; i < grown.length; i++) grown[i] = grown[i] === 0 ? 1 : 0;
   return grown;
 }
@@ -142,8 +189,21 @@ export function erodeMask(mask: Uint8Array, width: number, height: number, r: nu
  */
 export function dilateMask(mask: Uint8Array, width: number, height: number, r: number): Uint8Array {
   if (r <= 0) return mask.slice();
+  const out = new Uint8Array(mask.length);
+  withScratch((scratch) => dilateInto(mask, width, height, r, scratch.take(Uint8Array, mask.length), out));
+  return out;
+}
+
+/** {@link dilateMask} into `out` (zero-filled), `tmp` (zero-filled) holding the horizontal pass. */
+function dilateInto(
+  mask: Uint8Array,
+  width: number,
+  height: number,
+  r: number,
+  tmp: Uint8Array,
+  out: Uint8Array,
+): void {
   const far = -(r + 1); // "no set pixel within reach"
-  const tmp = new Uint8Array(mask.length);
   for (let y = 0; y < height; y++) {
     const row = y * width;
     let last = far;
@@ -158,7 +218,6 @@ export function dilateMask(mask: Uint8Array, width: number, height: number, r: n
     }
   }
   // Vertical pass row by row (cache-friendly): the last and next set row per column.
-  const out = new Uint8Array(mask.length);
   const lastRow = new Int32Array(width).fill(far);
   for (let y = 0; y < height; y++) {
     const row = y * width;
@@ -175,7 +234,6 @@ export function dilateMask(mask: Uint8Array, width: number, height: number, r: n
       if (nextRow[x]! - y <= r) out[row + x] = 1;
     }
   }
-  return out;
 }
 
 /**
@@ -201,15 +259,33 @@ export function spectralCloudMask(
   const brightnessMin = options.calibrated ? p.reflectanceBrightnessMin : p.brightnessMin;
   const n = width * height;
   const out = new Uint8Array(n);
-  const { red, green, blue, nir, swir2, cirrus } = bands;
+  const { red, green, blue } = bands;
   if (!red || !green || !blue) return out;
-  const cloud = new Uint8Array(n);
-  const edge = new Uint8Array(n);
-  const brightness = new Float32Array(n);
+  // The per-pixel layers below are temporaries; only `out` leaves.
+  withScratch((scratch) => cloudAndShadow(bands, width, height, p, brightnessMin, out, scratch));
+  return out;
+}
+
+/** The body of {@link spectralCloudMask}: writes its codes into `out` (all 0 on entry). */
+function cloudAndShadow(
+  bands: ReflectanceBands,
+  width: number,
+  height: number,
+  p: CloudTestParams,
+  brightnessMin: number,
+  out: Uint8Array,
+  scratch: ScratchScope,
+): void {
+  const n = width * height;
+  const { red, green, blue, nir, swir2, cirrus } = bands;
+  if (!red || !green || !blue) return;
+  const cloud = scratch.take(Uint8Array, n);
+  const edge = scratch.take(Uint8Array, n);
+  const brightness = scratch.take(Float32Array, n);
   for (let i = 0; i < n; i++) brightness[i] = (red[i]! + green[i]! + blue[i]!) / 3;
   // Candidate cores pass every test but texture; the texture (a 5×5 standard deviation) is only
   // computed when there is one, and nothing further when no core survives: clear scenes are cheap.
-  const candidate = new Uint8Array(n);
+  const candidate = scratch.take(Uint8Array, n);
   let candidates = 0;
   for (let i = 0; i < n; i++) {
     const r = red[i]!;
@@ -239,7 +315,8 @@ export function spectralCloudMask(
     }
   }
   if (candidates > 0) {
-    const texture = localStd(brightness, width, height, 2);
+    const texture = scratch.take(Float32Array, n);
+    boxStats(brightness, width, height, 2, null, texture);
     for (let i = 0; i < n; i++) if (candidate[i] === 1 && texture[i]! <= p.textureMax) cloud[i] = 1;
   }
   // Grow the cores into the edge layer (geodesic dilation, one pixel per step).
@@ -265,13 +342,15 @@ export function spectralCloudMask(
   const opened = grown;
   // Cirrus pixels are kept even when isolated: thin cirrus is patchy.
   if (cirrus) for (let i = 0; i < n; i++) if (cirrus[i]! > p.cirrusMin) opened[i] = 1;
-  if (!opened.includes(1)) return out;
+  if (!opened.includes(1)) return;
   const buffered = dilateMask(opened, width, height, p.bufferPx);
   const near = p.shadowSearchPx > 0 ? dilateMask(buffered, width, height, p.shadowSearchPx) : null;
   let localMean: Float32Array | null = null;
   if (near) {
-    const clearBrightness = Float32Array.from(brightness, (v, i) => (buffered[i] === 1 ? NaN : v));
-    localMean = localStats(clearBrightness, width, height, 15).mean;
+    const clearBrightness = scratch.take(Float32Array, n);
+    for (let i = 0; i < n; i++) clearBrightness[i] = buffered[i] === 1 ? NaN : brightness[i]!;
+    localMean = scratch.take(Float32Array, n);
+    boxStats(clearBrightness, width, height, 15, localMean, null);
   }
   for (let i = 0; i < n; i++) {
     if (brightness[i] !== brightness[i]) continue;
@@ -285,5 +364,4 @@ export function spectralCloudMask(
     )
       out[i] = MASK_SHADOW;
   }
-  return out;
 }

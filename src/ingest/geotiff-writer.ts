@@ -25,6 +25,7 @@ import { open, rename, rm, type FileHandle } from "node:fs/promises";
 import { promisify } from "node:util";
 import { deflate as deflateCb } from "node:zlib";
 import { PatrolError } from "../core/errors.js";
+import { ScratchScope, type ScratchConstructor } from "../core/scratch-pool.js";
 import type { Affine, SampleType, TypedSamples } from "../core/raster-types.js";
 import { epsgNumber, isGeographic } from "./crs.js";
 
@@ -91,27 +92,28 @@ interface SampleInfo {
   readonly bytes: number;
   /** TIFF SampleFormat: 1 unsigned int, 2 signed int, 3 IEEE float. */
   readonly format: 1 | 2 | 3;
-  readonly make: (n: number) => TypedSamples;
+  /** The samples' array type (borrowed from the scratch pool for the writer's buffers). */
+  readonly type: ScratchConstructor;
   readonly matches: (a: TypedSamples) => boolean;
 }
 
 const SAMPLE_INFO: Record<SampleType, SampleInfo> = {
-  uint8: { bytes: 1, format: 1, make: (n) => new Uint8Array(n), matches: (a) => a instanceof Uint8Array },
-  int8: { bytes: 1, format: 2, make: (n) => new Int8Array(n), matches: (a) => a instanceof Int8Array },
-  uint16: { bytes: 2, format: 1, make: (n) => new Uint16Array(n), matches: (a) => a instanceof Uint16Array },
-  int16: { bytes: 2, format: 2, make: (n) => new Int16Array(n), matches: (a) => a instanceof Int16Array },
-  uint32: { bytes: 4, format: 1, make: (n) => new Uint32Array(n), matches: (a) => a instanceof Uint32Array },
-  int32: { bytes: 4, format: 2, make: (n) => new Int32Array(n), matches: (a) => a instanceof Int32Array },
+  uint8: { bytes: 1, format: 1, type: Uint8Array, matches: (a) => a instanceof Uint8Array },
+  int8: { bytes: 1, format: 2, type: Int8Array, matches: (a) => a instanceof Int8Array },
+  uint16: { bytes: 2, format: 1, type: Uint16Array, matches: (a) => a instanceof Uint16Array },
+  int16: { bytes: 2, format: 2, type: Int16Array, matches: (a) => a instanceof Int16Array },
+  uint32: { bytes: 4, format: 1, type: Uint32Array, matches: (a) => a instanceof Uint32Array },
+  int32: { bytes: 4, format: 2, type: Int32Array, matches: (a) => a instanceof Int32Array },
   float32: {
     bytes: 4,
     format: 3,
-    make: (n) => new Float32Array(n),
+    type: Float32Array,
     matches: (a) => a instanceof Float32Array,
   },
   float64: {
     bytes: 8,
     format: 3,
-    make: (n) => new Float64Array(n),
+    type: Float64Array,
     matches: (a) => a instanceof Float64Array,
   },
 };
@@ -186,9 +188,16 @@ function horizontalDiff(tile: TypedSamples, size: number): void {
   }
 }
 
-/** TIFF floating-point predictor (3) of one tile: per row, bytes split into planes MSB first, then differenced. */
-function floatingPointDiff(bytes: Uint8Array, size: number, sampleBytes: number): Uint8Array {
-  const out = new Uint8Array(bytes.length);
+/**
+ * TIFF floating-point predictor (3) of one tile into `out` (as long as `bytes`): per row, bytes
+ * split into planes MSB first, then differenced.
+ */
+function floatingPointDiff(
+  bytes: Uint8Array,
+  size: number,
+  sampleBytes: number,
+  out: Uint8Array,
+): Uint8Array {
   const rowBytes = size * sampleBytes;
   for (let r = 0; r < size; r++) {
     const base = r * rowBytes;
@@ -288,6 +297,11 @@ export class GeoTiffWriter {
   readonly tilesDown: number;
   private readonly info: SampleInfo;
   private readonly rowBuffers: TypedSamples[];
+  /**
+   * The row buffers' scope, given back by {@link finish} (not by {@link abort}, which may run while
+   * a writeRows call still copies into them: those buffers are simply left to the collector).
+   */
+  private readonly rowScratch = new ScratchScope();
   private readonly offsets: Float64Array;
   private readonly byteCounts: Float64Array;
   private readonly fill: number;
@@ -311,7 +325,7 @@ export class GeoTiffWriter {
     this.offsets = new Float64Array(tileCount);
     this.byteCounts = new Float64Array(tileCount);
     this.rowBuffers = Array.from({ length: options.bandCount }, () =>
-      this.info.make(this.tileSize * options.width),
+      this.rowScratch.take(this.info.type, this.tileSize * options.width),
     );
     const nodata = options.nodata ?? null;
     this.fill = nodata !== null && nodataFitsType(nodata, options.sampleType) ? nodata : 0;
@@ -418,6 +432,7 @@ export class GeoTiffWriter {
       await this.handle.sync();
       await this.handle.close();
       this.state = "finished";
+      this.rowScratch.release();
       await rename(this.tempPath, this.path);
     } catch (cause) {
       if (this.state === "open") await this.abort();
@@ -456,10 +471,13 @@ export class GeoTiffWriter {
     const ty = Math.floor((this.nextRow - 1) / size);
     const rows = this.bufferedRows;
     const jobs: Array<{ index: number; data: Promise<Uint8Array> }> = [];
+    // Tiles (and their predictor output) are borrowed until written. After a failure they are not
+    // given back: other tiles' deflate may still be reading them on libuv's threads.
+    const scratch = new ScratchScope();
     for (let b = 0; b < bandCount; b++) {
       const buf = this.rowBuffers[b] as TypedSamples;
       for (let tx = 0; tx < this.tilesAcross; tx++) {
-        const tile = this.info.make(size * size);
+        const tile = scratch.take(this.info.type, size * size);
         if (this.fill !== 0) tile.fill(this.fill);
         const x0 = tx * size;
         const cols = Math.min(size, width - x0);
@@ -467,7 +485,7 @@ export class GeoTiffWriter {
           tile.set(buf.subarray(r * width + x0, r * width + x0 + cols) as ArrayLike<number>, r * size);
         }
         const index = b * this.tilesAcross * this.tilesDown + ty * this.tilesAcross + tx;
-        jobs.push({ index, data: this.encodeTile(tile) });
+        jobs.push({ index, data: this.encodeTile(tile, scratch) });
       }
     }
     for (const job of jobs) {
@@ -477,10 +495,11 @@ export class GeoTiffWriter {
       await this.writeAt(data, this.fileOffset);
       this.fileOffset += data.length;
     }
+    scratch.release();
     this.bufferedRows = 0;
   }
 
-  private async encodeTile(tile: TypedSamples): Promise<Uint8Array> {
+  private async encodeTile(tile: TypedSamples, scratch: ScratchScope): Promise<Uint8Array> {
     const size = this.tileSize;
     const predictor = this.options.predictor ?? false;
     let bytes: Uint8Array;
@@ -492,6 +511,7 @@ export class GeoTiffWriter {
         new Uint8Array(tile.buffer, tile.byteOffset, tile.byteLength),
         size,
         this.info.bytes,
+        scratch.take(Uint8Array, tile.byteLength),
       );
     } else {
       bytes = new Uint8Array(tile.buffer, tile.byteOffset, tile.byteLength);
