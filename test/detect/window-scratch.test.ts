@@ -15,8 +15,8 @@ import { scratchPool } from "../../src/core/scratch-pool.js";
 import { addSyntheticClouds } from "../../src/demo/clouds.js";
 import { writeDemoScene } from "../../src/demo/write-scene.js";
 import { closeRun, openRun, type RunInputs } from "../../src/detect/run-inputs.js";
-import { writeGeoTiff } from "../../src/ingest/geotiff-writer.js";
 import { processWindow } from "../../src/report/window-job.js";
+import { rewriteDemoAfterImage } from "../support/demo-after-image.js";
 
 const SIZE = 512;
 
@@ -43,23 +43,7 @@ describe("window stage with a reused scratch pool", () => {
     const scene = written.scene;
     const bands = scene.after.bands.map((b) => b.slice()) as [Uint8Array, Uint8Array, Uint8Array];
     addSyntheticClouds(bands, SIZE, SIZE, { seed: 11, count: 4, radius: [10, 28], shadowOffset: [9, -7] });
-    const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as {
-      tiles: Array<{ after: { source: string } }>;
-    };
-    await writeGeoTiff(
-      path.join(dir, manifest.tiles[0]!.after.source),
-      {
-        width: SIZE,
-        height: SIZE,
-        bandCount: 3,
-        sampleType: "uint8",
-        affine: scene.affine,
-        crs: scene.crs,
-        nodata: 0,
-        bandDescriptions: ["red", "green", "blue"],
-      },
-      bands,
-    );
+    await rewriteDemoAfterImage(dir, manifestPath, scene, bands);
   });
 
   async function withRun<T>(outDir: string, use: (run: RunInputs) => Promise<T>): Promise<T> {

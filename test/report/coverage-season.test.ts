@@ -37,6 +37,7 @@ import { closeRun, openRun } from "../../src/detect/run-inputs.js";
 import { processWindow } from "../../src/report/window-job.js";
 import { issueListFiles, issueObjects, runGrid } from "../../src/evaluate/index.js";
 import { closeCachedRun, openCachedRun, retuneIssues } from "../../src/tune/index.js";
+import { rewriteDemoAfterImage } from "../support/demo-after-image.js";
 
 const SIZE = 512;
 
@@ -70,23 +71,7 @@ describe("clouds and coverage through patrol detect", () => {
       shadowOffset: [9, -7],
     }));
     nodata = Uint8Array.from(scene.after.bands[0], (v) => (v === 0 ? 1 : 0));
-    const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as {
-      tiles: Array<{ after: { source: string } }>;
-    };
-    await writeGeoTiff(
-      path.join(dir, manifest.tiles[0]!.after.source),
-      {
-        width: SIZE,
-        height: SIZE,
-        bandCount: 3,
-        sampleType: "uint8",
-        affine: scene.affine,
-        crs: scene.crs,
-        nodata: 0,
-        bandDescriptions: ["red", "green", "blue"],
-      },
-      bands,
-    );
+    await rewriteDemoAfterImage(dir, manifestPath, scene, bands);
     return { dir, scene, summary: await runDetect(manifestPath, { logger: silentLogger() }) };
   }
 
