@@ -232,12 +232,7 @@ export function renderModelCard(card: ModelCard): string {
     "",
     "## Architecture",
     "",
-    `Fixed features (${card.architecture.featureCount}: 3×3 patch of bands and colour indices, and a ${
-      (card.architecture.featureSpec as { pyramidLevels?: number }).pyramidLevels ?? "?"
-    }-level context pyramid of band means, standard deviations, indices and edge density) feeding a trained dense head ` +
-      `${card.architecture.featureCount} → ${card.architecture.hidden.join(" → ")} → ${card.classes.length}, ` +
-      `${card.architecture.parameters} parameters, ${card.architecture.weightBytes} bytes of weights. ` +
-      "At inference the first layer runs as a 3×3 convolution plus per-level projections summed up the pyramid.",
+    architectureLine(card),
     "",
     "## Accuracy on the held-out validation tiles",
     "",
@@ -297,4 +292,26 @@ async function writeAtomic(file: string, text: string): Promise<void> {
 export async function writeModelCard(dir: string, card: ModelCard): Promise<void> {
   await writeAtomic(path.join(dir, MODEL_CARD_JSON), `${JSON.stringify(card, null, 1)}\n`);
   await writeAtomic(path.join(dir, MODEL_CARD_MD), renderModelCard(card));
+}
+
+/** The card's architecture paragraph, worded from the feature spec (patch size, indices, edges). */
+function architectureLine(card: ModelCard): string {
+  const spec = card.architecture.featureSpec as {
+    pyramidLevels?: number;
+    patchSize?: number;
+    patchIndices?: boolean;
+    edges?: boolean;
+    edgeScale?: number;
+  };
+  const k = spec.patchSize ?? 3;
+  const own = (spec.patchIndices ?? true) ? "bands and colour indices" : "bands";
+  const pixel = k === 1 ? `the pixel's own ${own}` : `${k}×${k} patch of ${own}`;
+  const edges = spec.edges ? ` and edge density${spec.edgeScale === 2 ? " (Sobel on 2×2 cells)" : ""}` : "";
+  return (
+    `Fixed features (${card.architecture.featureCount}: ${pixel}, and a ${spec.pyramidLevels ?? "?"}-level ` +
+    `context pyramid of band means, standard deviations, indices${edges}) feeding a trained dense head ` +
+    `${card.architecture.featureCount} → ${card.architecture.hidden.join(" → ")} → ${card.classes.length}, ` +
+    `${card.architecture.parameters} parameters, ${card.architecture.weightBytes} bytes of weights. ` +
+    `At inference the first layer runs as a ${k}×${k} convolution plus per-level projections summed up the pyramid.`
+  );
 }
