@@ -22,7 +22,7 @@ import type { ExclusionProperties } from "../ingest/exclusion-layer.js";
 import { buildMosaic, type Mosaic } from "../ingest/mosaic.js";
 import { openRaster } from "../ingest/raster-source.js";
 import type { RasterSource } from "../ingest/raster-source-types.js";
-import { matchRasters } from "../ingest/radiometric-match.js";
+import { matchRasters, type BandPercentiles } from "../ingest/radiometric-match.js";
 import { checkBandCount, profileFromSpec, type SensorProfile } from "../ingest/sensor-profile.js";
 import type { VectorLayer } from "../ingest/vector-layer.js";
 import { loadRunLayers } from "./run-layers.js";
@@ -166,30 +166,43 @@ export function pixelSizeM(mosaic: Pick<Mosaic, "affine" | "crs">): number | nul
 }
 
 /**
- * The profile that maps one date's mosaic onto the model's training radiometry
- * (ingest/radiometric-match.ts); logs the gains and offsets it derived.
+ * The model's training radiometry, the target of radiometric matching; a {@link ConfigError}
+ * naming `source` (the manifest or the model folder) when the model predates recording it.
  */
-async function matchDate(
-  classifier: Classifier,
+export function requireRadiometry(classifier: Classifier, source: string, option: string): BandPercentiles {
+  const reference = classifier.meta.input.radiometry;
+  if (!reference) {
+    throw new ConfigError(
+      source,
+      `${option} is on, but model ${classifier.meta.modelId} records no training radiometry (retrain it)`,
+    );
+  }
+  return reference;
+}
+
+/**
+ * The profile that maps `what` (one date's mosaic, or one image) onto the model's training
+ * radiometry (ingest/radiometric-match.ts); logs the gains and offsets it derived. A flat band or
+ * mismatched percentiles are a {@link ConfigError} naming `source`.
+ */
+export async function matchImagery(
+  reference: BandPercentiles,
   rasters: readonly RasterSource[],
   profile: SensorProfile,
-  date: "after" | "before",
-  manifestFile: string,
+  what: string,
+  source: string,
   logger: Logger,
 ): Promise<SensorProfile> {
-  const reference = classifier.meta.input.radiometry;
-  if (!reference)
-    throw new ConfigError(manifestFile, "radiometricMatch needs a model that records its radiometry");
   let matched: Awaited<ReturnType<typeof matchRasters>>;
   try {
     matched = await matchRasters(rasters, profile, reference);
   } catch (e) {
     if (!(e instanceof RangeError)) throw e;
-    throw new ConfigError(manifestFile, `${date} images: ${(e as Error).message}`, { cause: e });
+    throw new ConfigError(source, `${what}: ${e.message}`, { cause: e });
   }
   logger.info(
-    { date, profile: matched.profile.id, matches: matched.matches },
-    `${date} imagery matched to the model's radiometry`,
+    { what, profile: matched.profile.id, matches: matched.matches },
+    `${what} matched to the model's radiometry`,
   );
   return matched.profile;
 }
@@ -214,12 +227,13 @@ export async function openRun(manifestFile: string, options: OpenRunOptions): Pr
   const modelDir =
     options.modelDir ?? (manifest.model ? path.resolve(baseDir, manifest.model) : DEFAULT_MODEL_DIR);
   const classifier = await Classifier.load(modelDir);
-  if (manifest.radiometricMatch && !classifier.meta.input.radiometry) {
+  let radiometry: BandPercentiles | null = null;
+  try {
+    if (manifest.radiometricMatch)
+      radiometry = requireRadiometry(classifier, manifestFile, "radiometricMatch");
+  } catch (e) {
     classifier.dispose();
-    throw new ConfigError(
-      manifestFile,
-      `radiometricMatch is on, but model ${classifier.meta.modelId} records no training radiometry (retrain it)`,
-    );
+    throw e;
   }
 
   const failedTiles: FailedTile[] = [];
@@ -277,13 +291,20 @@ export async function openRun(manifestFile: string, options: OpenRunOptions): Pr
   const after = buildMosaic(afters);
   const before = buildMosaic(befores);
   warnOnResolutionMismatch(classifier, after, options.logger);
-  if (manifest.radiometricMatch) {
-    afterProfile = await matchDate(classifier, afters, afterProfile, "after", manifestFile, options.logger);
-    beforeProfile = await matchDate(
-      classifier,
+  if (radiometry) {
+    afterProfile = await matchImagery(
+      radiometry,
+      afters,
+      afterProfile,
+      "after images",
+      manifestFile,
+      options.logger,
+    );
+    beforeProfile = await matchImagery(
+      radiometry,
       befores,
       beforeProfile,
-      "before",
+      "before images",
       manifestFile,
       options.logger,
     );

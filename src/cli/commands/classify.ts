@@ -12,10 +12,8 @@ import { classifyRaster } from "../../classify/classify-raster.js";
 import { landCoverByCode } from "../../core/land-cover.js";
 import { openRaster } from "../../ingest/raster-source.js";
 import { resolveSensorProfile } from "../../ingest/sensor-profile.js";
-import { matchRasters } from "../../ingest/radiometric-match.js";
-import { warnOnResolutionMismatch } from "../../detect/run-inputs.js";
+import { matchImagery, requireRadiometry, warnOnResolutionMismatch } from "../../detect/run-inputs.js";
 import { createLogger } from "../../core/logger.js";
-import { ConfigError } from "../../core/errors.js";
 
 import { DEFAULT_MODEL_DIR } from "../../classify/default-model.js";
 
@@ -56,16 +54,8 @@ export function registerClassifyCommand(program: Command): void {
             warnOnResolutionMismatch(classifier, { affine: source.affine, crs: source.crs }, logger);
           let readAs = profile;
           if (o.radiometricMatch) {
-            const reference = classifier.meta.input.radiometry;
-            if (!reference) {
-              throw new ConfigError(
-                o.model,
-                `--radiometric-match: model ${classifier.meta.modelId} records no training radiometry (retrain it)`,
-              );
-            }
-            const matched = await matchRasters([source], profile, reference);
-            logger.info({ matches: matched.matches }, "image matched to the model's radiometry");
-            readAs = matched.profile;
+            const reference = requireRadiometry(classifier, o.model, "--radiometric-match");
+            readAs = await matchImagery(reference, [source], profile, "the image", image, logger);
           }
           await mkdir(o.out, { recursive: true });
           const bar = new cliProgress.SingleBar(
