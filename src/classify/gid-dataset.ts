@@ -104,22 +104,31 @@ export async function decodeGidTile(ref: LabelledTileRef, multipleOf = 1): Promi
       `a ${w0}×${h0} tile is too small to pad to ${width}×${height}`,
     );
   }
-  const rgb = new Uint8Array(width * height * 3);
-  const label = new Uint8Array(width * height).fill(IGNORE_VALUE[ref.scheme]);
-  const plane = width * height;
-  const mirror = (v: number, n: number): number => (v < n ? v : 2 * n - 1 - v);
-  for (let y = 0; y < height; y++) {
-    const sy = mirror(y, h0);
-    for (let x = 0; x < width; x++) {
-      const i = (sy * img.info.width + mirror(x, w0)) * 3;
-      const o = y * width + x;
+  // Interleaved RGB to planar, cropped to the part both image and label cover; then padded.
+  const plane = w0 * h0;
+  const rgb = new Uint8Array(3 * plane);
+  const label = new Uint8Array(plane);
+  for (let y = 0; y < h0; y++) {
+    for (let x = 0; x < w0; x++) {
+      const i = (y * img.info.width + x) * 3;
+      const o = y * w0 + x;
       rgb[o] = img.data[i] as number;
       rgb[plane + o] = img.data[i + 1] as number;
       rgb[2 * plane + o] = img.data[i + 2] as number;
     }
-    if (y < h0) label.set(lab.data.subarray(y * lab.info.width, y * lab.info.width + w0), y * width);
+    label.set(lab.data.subarray(y * lab.info.width, y * lab.info.width + w0), y * w0);
   }
-  return { ref, width, height, rgb, label };
+  const padded = padToMultiple(
+    rgb,
+    3,
+    label,
+    w0,
+    h0,
+    multipleOf,
+    IGNORE_VALUE[ref.scheme],
+    (n) => new Uint8Array(n),
+  );
+  return { ref, width, height, rgb: padded.bands, label: padded.label };
 }
 
 /** How to coarsen GID tiles before training, to stand in for imagery of a coarser sensor. */
