@@ -94,28 +94,17 @@ interface SampleInfo {
   readonly format: 1 | 2 | 3;
   /** The samples' array type (borrowed from the scratch pool for the writer's buffers). */
   readonly type: ScratchConstructor;
-  readonly matches: (a: TypedSamples) => boolean;
 }
 
 const SAMPLE_INFO: Record<SampleType, SampleInfo> = {
-  uint8: { bytes: 1, format: 1, type: Uint8Array, matches: (a) => a instanceof Uint8Array },
-  int8: { bytes: 1, format: 2, type: Int8Array, matches: (a) => a instanceof Int8Array },
-  uint16: { bytes: 2, format: 1, type: Uint16Array, matches: (a) => a instanceof Uint16Array },
-  int16: { bytes: 2, format: 2, type: Int16Array, matches: (a) => a instanceof Int16Array },
-  uint32: { bytes: 4, format: 1, type: Uint32Array, matches: (a) => a instanceof Uint32Array },
-  int32: { bytes: 4, format: 2, type: Int32Array, matches: (a) => a instanceof Int32Array },
-  float32: {
-    bytes: 4,
-    format: 3,
-    type: Float32Array,
-    matches: (a) => a instanceof Float32Array,
-  },
-  float64: {
-    bytes: 8,
-    format: 3,
-    type: Float64Array,
-    matches: (a) => a instanceof Float64Array,
-  },
+  uint8: { bytes: 1, format: 1, type: Uint8Array },
+  int8: { bytes: 1, format: 2, type: Int8Array },
+  uint16: { bytes: 2, format: 1, type: Uint16Array },
+  int16: { bytes: 2, format: 2, type: Int16Array },
+  uint32: { bytes: 4, format: 1, type: Uint32Array },
+  int32: { bytes: 4, format: 2, type: Int32Array },
+  float32: { bytes: 4, format: 3, type: Float32Array },
+  float64: { bytes: 8, format: 3, type: Float64Array },
 };
 
 /** Largest offset a classic (non-Big) TIFF can address. */
@@ -390,7 +379,7 @@ export class GeoTiffWriter {
       );
     }
     for (const b of bands) {
-      if (!this.info.matches(b) || b.length !== first.length) {
+      if (!(b instanceof this.info.type) || b.length !== first.length) {
         throw new RasterWriteError(
           this.path,
           `each band must be a ${this.options.sampleType} typed array of ${first.length} samples`,
