@@ -72,10 +72,20 @@ function sumPlanes(p: ProbabilityPlanes, ids: readonly LandCoverId[], out: Uint1
   for (const id of ids) {
     const k = p.classIds.indexOf(id);
     if (k < 0) continue;
-    const plane = p.planes[k]!;
-    for (let i = 0; i < out.length; i++) out[i]! += plane[i]!;
+    addPlane(out, p.planes[k]!);
   }
   return out;
+}
+
+/*
+ * The per-pixel loops below are small functions over typed arrays and numbers only. V8 compiles
+ * a loop inside a long function on the stack (OSR) and then throws that code away on whatever
+ * follows the loop, once per window; a small function called once per window with the same
+ * argument types is compiled once per process and stays compiled.
+ */
+
+function addPlane(out: Uint16Array, plane: Uint8Array): void {
+  for (let i = 0; i < out.length; i++) out[i]! += plane[i]!;
 }
 
 /** Index of the most probable class per pixel (ties to the lower index); arrays from `scratch`. */
@@ -84,16 +94,18 @@ function argmax(p: ProbabilityPlanes, scratch: ScratchScope): Uint8Array {
   const best = scratch.take(Uint8Array, n);
   const bestValue = scratch.take(Uint8Array, n);
   if (p.planes[0]) bestValue.set(p.planes[0]);
-  for (let k = 1; k < p.planes.length; k++) {
-    const plane = p.planes[k]!;
-    for (let i = 0; i < n; i++) {
-      if (plane[i]! > bestValue[i]!) {
-        bestValue[i] = plane[i]!;
-        best[i] = k;
-      }
+  for (let k = 1; k < p.planes.length; k++) raiseBest(p.planes[k]!, k, best, bestValue);
+  return best;
+}
+
+/** Where `plane` beats `bestValue`, class `k` becomes the best (strictly: ties keep the lower index). */
+function raiseBest(plane: Uint8Array, k: number, best: Uint8Array, bestValue: Uint8Array): void {
+  for (let i = 0; i < plane.length; i++) {
+    if (plane[i]! > bestValue[i]!) {
+      bestValue[i] = plane[i]!;
+      best[i] = k;
     }
   }
-  return best;
 }
 
 /**
@@ -128,29 +140,98 @@ export interface ChangeScores {
   readonly notCroplandEitherDate: Uint8Array | null;
 }
 
-/**
- * Visits each pixel where cleaning changed a packed mask (`was` → `now`, both `width` wide):
- * `gained` when the pixel was added (closing), else removed (opening). Only changed words are read.
- */
-function forEachCleaned(
-  was: PackedMask,
-  now: PackedMask,
-  width: number,
-  visit: (i: number, gained: boolean) => void,
-): void {
+/** Pixels that morphological cleaning added to (`gained`) or removed from (`lost`) a packed mask. */
+interface CleanedPixels {
+  readonly gained: number[];
+  readonly lost: number[];
+}
+
+/** What cleaning changed between `was` and `now` (both `width` wide); only changed words are read. */
+function cleanedPixels(was: PackedMask, now: PackedMask, width: number): CleanedPixels {
+  const gained: number[] = [];
+  const lost: number[] = [];
   const wordsPerRow = was.wordsPerRow;
-  for (let k = 0; k < was.words.length; k++) {
-    const a = was.words[k]!;
-    const b = now.words[k]!;
+  const before = was.words;
+  const after = now.words;
+  for (let k = 0; k < before.length; k++) {
+    const a = before[k]!;
+    const b = after[k]!;
     if (a === b) continue;
     const y = Math.floor(k / wordsPerRow);
     const x0 = (k - y * wordsPerRow) << 5;
     for (let bitIndex = 0; bitIndex < 32; bitIndex++) {
       const bit = 1 << bitIndex;
       if (((a ^ b) & bit) === 0) continue;
-      visit(y * width + x0 + bitIndex, (b & bit) !== 0);
+      ((b & bit) !== 0 ? gained : lost).push(y * width + x0 + bitIndex);
     }
   }
+  return { gained, lost };
+}
+
+/** 255 − the summed cropland-like probability, at least 0. */
+function complementOf(croplandLike: Uint16Array, out: Uint8Array): void {
+  for (let i = 0; i < out.length; i++) out[i] = Math.max(0, 255 - croplandLike[i]!);
+}
+
+/** 1 where a change is possible before the colour test: observed both dates, baseline and before cropland. */
+function markEligible(
+  valid: Uint8Array,
+  baselineCropland: Uint8Array,
+  beforeCrop: Uint16Array,
+  beforeMin: number,
+  eligible: Uint8Array,
+): void {
+  for (let i = 0; i < eligible.length; i++)
+    if (valid[i] !== 0 && baselineCropland[i] !== 0 && beforeCrop[i]! >= beforeMin) eligible[i] = 1;
+}
+
+/** Clears `eligible` where the pixel's own colour changed less than `spectralMin` (0–255). */
+function dropUnchangedColour(spectralChange: Uint8Array, spectralMin: number, eligible: Uint8Array): void {
+  for (let i = 0; i < eligible.length; i++) if (spectralChange[i]! < spectralMin) eligible[i] = 0;
+}
+
+/**
+ * On eligible pixels, the code of the type whose score is highest (ties to the earlier type), if
+ * no unclaimed class is more probable than that score.
+ */
+function pickCandidates(
+  eligible: Uint8Array,
+  typeScores: readonly Uint16Array[],
+  codes: Uint8Array,
+  unclaimedPlanes: readonly Uint8Array[],
+  candidate: Uint8Array,
+): void {
+  const types = typeScores.length;
+  const unclaimed = unclaimedPlanes.length;
+  for (let i = 0; i < eligible.length; i++) {
+    if (eligible[i] === 0) continue;
+    let best = -1;
+    let bestScore = -1;
+    for (let k = 0; k < types; k++) {
+      const s = typeScores[k]![i]!;
+      if (s > bestScore) {
+        bestScore = s;
+        best = k;
+      }
+    }
+    if (best < 0) continue;
+    let unclaimedMax = 0;
+    for (let u = 0; u < unclaimed; u++) unclaimedMax = Math.max(unclaimedMax, unclaimedPlanes[u]![i]!);
+    if (unclaimedMax > bestScore) continue;
+    candidate[i] = codes[best]!;
+  }
+}
+
+/** 1 where neither date's most probable class (`…Class`, indexing `…Like`) is cropland-like. */
+function markNeitherLike(
+  beforeClass: Uint8Array,
+  beforeLike: Uint8Array,
+  afterClass: Uint8Array,
+  afterLike: Uint8Array,
+  out: Uint8Array,
+): void {
+  for (let i = 0; i < out.length; i++)
+    if (beforeLike[beforeClass[i]!] === 0 && afterLike[afterClass[i]!] === 0) out[i] = 1;
 }
 
 /** Scores a window (see {@link ChangeScores}). All rasters share the window's width × height. */
@@ -207,36 +288,25 @@ function scoreChangesWith(
   const candidate = new Uint8Array(n);
   const eligible = new Uint8Array(n);
   const notCropland = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    notCropland[i] = Math.max(0, 255 - afterCrop[i]!);
-    if (valid[i] === 0 || baselineCropland[i] === 0 || beforeCrop[i]! < beforeMin) continue;
-    if (spectralChange && spectralChange[i]! < spectralMin) continue;
-    eligible[i] = 1;
-    let best = -1;
-    let bestScore = -1;
-    for (let k = 0; k < detectable.length; k++) {
-      const s = typeScores[k]![i]!;
-      if (s > bestScore) {
-        bestScore = s;
-        best = k;
-      }
-    }
-    if (best < 0) continue;
-    let unclaimedMax = 0;
-    for (const plane of unclaimedPlanes) unclaimedMax = Math.max(unclaimedMax, plane[i]!);
-    if (unclaimedMax > bestScore) continue;
-    candidate[i] = detectable[best]!.code;
-  }
+  complementOf(afterCrop, notCropland);
+  markEligible(valid, baselineCropland, beforeCrop, beforeMin, eligible);
+  if (spectralChange) dropUnchangedColour(spectralChange, spectralMin, eligible);
+  pickCandidates(
+    eligible,
+    typeScores,
+    Uint8Array.from(detectable, (t) => t.code),
+    unclaimedPlanes,
+    candidate,
+  );
 
   let notCroplandEitherDate: Uint8Array | null = null;
   if (config.baselineMismatch.enabled) {
     notCroplandEitherDate = new Uint8Array(n);
     const beforeClass = argmax(before, scratch);
     const afterClass = argmax(after, scratch);
-    const beforeLike = before.classIds.map((id) => croplandLike.includes(id));
-    const afterLike = after.classIds.map((id) => croplandLike.includes(id));
-    for (let i = 0; i < n; i++)
-      if (!beforeLike[beforeClass[i]!] && !afterLike[afterClass[i]!]) notCroplandEitherDate[i] = 1;
+    const beforeLike = Uint8Array.from(before.classIds, (id) => (croplandLike.includes(id) ? 1 : 0));
+    const afterLike = Uint8Array.from(after.classIds, (id) => (croplandLike.includes(id) ? 1 : 0));
+    markNeitherLike(beforeClass, beforeLike, afterClass, afterLike, notCroplandEitherDate);
   }
   return {
     width,
@@ -275,27 +345,14 @@ export function thresholdChanges(
   const cleaned = scores.detectable
     .map((id) => ({ code: changeType(id).code, rule: config.rules[id] }))
     .filter((t) => t.rule.openingPx > 0 || t.rule.closingPx > 0);
-  const maskOf: (PackedMask | undefined)[] = new Array(256);
+  const maskWordsOf: (Uint32Array | null)[] = new Array<Uint32Array | null>(256).fill(null);
   for (const t of cleaned) {
     const m = emptyPackedMask(width, height);
     masks.set(t.code, m);
-    maskOf[t.code] = m;
+    maskWordsOf[t.code] = m.words;
   }
   const wordsPerRow = Math.ceil(width / 32);
-  for (let y = 0; y < height; y++) {
-    const row = y * width;
-    const wordRow = y * wordsPerRow;
-    for (let x = 0; x < width; x++) {
-      const i = row + x;
-      const c = candidate[i]!;
-      if (c !== 0 && notCropland[i]! >= minOf[c]!) {
-        changeCode[i] = c;
-        confidence[i] = notCropland[i]!;
-        const m = maskOf[c];
-        if (m) m.words[wordRow + (x >>> 5)]! |= 1 << (x & 31);
-      }
-    }
-  }
+  applyThresholds(width, height, candidate, notCropland, minOf, changeCode, confidence, maskWordsOf);
 
   // Morphological cleaning per type, confined to pixels where that type is possible at all. Only
   // the words where cleaning changed something are visited. Types go in CHANGE_TYPES order: a gap
@@ -304,18 +361,10 @@ export function thresholdChanges(
     const before = masks.get(code)!;
     if (!before.words.some((w) => w !== 0)) continue; // nothing to open or close
     const after = openThenClosePacked(before, height, rule.openingPx, rule.closingPx);
-    forEachCleaned(before, after, width, (i, gained) => {
-      if (gained) {
-        if (changeCode[i] === 0 && eligible[i] === 1) {
-          // Closing filled a gap: the pixel joins the patch with its own after-probability as confidence.
-          changeCode[i] = code;
-          confidence[i] = notCropland[i]!;
-        }
-      } else if (changeCode[i] === code) {
-        changeCode[i] = 0;
-        confidence[i] = 0;
-      }
-    });
+    const { gained, lost } = cleanedPixels(before, after, width);
+    // A pixel closing adds joins the patch with its own after-probability as confidence.
+    fillGaps(gained, code, eligible, notCropland, changeCode, confidence);
+    clearRemoved(lost, code, changeCode, confidence);
   }
 
   // Abandonment from the season history last, on what the image-based types (cleaned) left
@@ -332,41 +381,138 @@ export function thresholdChanges(
     const code = changeType(id).code;
     const rule = config.rules[id];
     const mask = emptyPackedMask(width, height);
-    for (let y = 0; y < height; y++) {
-      const row = y * width;
-      const wordRow = y * wordsPerRow;
-      for (let x = 0; x < width; x++) {
-        const i = row + x;
-        if (changeCode[i] !== 0 || valid[i] === 0 || baselineCropland[i] === 0 || flagged[i] === 0) continue;
-        changeCode[i] = code;
-        confidence[i] = evidence[i]!;
-        mask.words[wordRow + (x >>> 5)]! |= 1 << (x & 31);
-      }
-    }
+    // Where the history may claim a pixel: observed, baseline cropland, flagged.
+    const allowed = new Uint8Array(n);
+    markAllowed(valid, baselineCropland, flagged, allowed);
+    claimUnclaimed(width, height, wordsPerRow, allowed, code, evidence, changeCode, confidence, mask.words);
     if (rule.openingPx === 0 && rule.closingPx === 0) continue;
     const cleanedMask = openThenClosePacked(mask, height, rule.openingPx, rule.closingPx);
-    forEachCleaned(mask, cleanedMask, width, (i, gained) => {
-      if (gained) {
-        if (changeCode[i] === 0 && valid[i] === 1 && baselineCropland[i] === 1 && flagged[i] === 1) {
-          changeCode[i] = code;
-          confidence[i] = evidence[i]!;
-        }
-      } else if (changeCode[i] === code) {
-        changeCode[i] = 0;
-        confidence[i] = 0;
-      }
-    });
+    const { gained, lost } = cleanedPixels(mask, cleanedMask, width);
+    fillGaps(gained, code, allowed, evidence, changeCode, confidence);
+    clearRemoved(lost, code, changeCode, confidence);
   }
 
   const mismatch = new Uint8Array(n);
   const either = scores.notCroplandEitherDate;
-  if (config.baselineMismatch.enabled && either) {
-    for (let i = 0; i < n; i++) {
-      if (valid[i] === 0 || baselineCropland[i] === 0 || changeCode[i] !== 0) continue;
-      if (either[i] === 1) mismatch[i] = 1;
+  if (config.baselineMismatch.enabled && either)
+    markMismatch(valid, baselineCropland, changeCode, either, mismatch);
+  return { changeCode, confidence, mismatch, undetectable: scores.undetectable };
+}
+
+/**
+ * Codes every candidate whose after-probability of not being cropland reaches its type's
+ * threshold (`minOf` by code, 256: never), with that probability as confidence, and sets its bit
+ * in its type's packed mask when the type is cleaned (`maskWordsOf` by code).
+ */
+function applyThresholds(
+  width: number,
+  height: number,
+  candidate: Uint8Array,
+  notCropland: Uint8Array,
+  minOf: Int16Array,
+  changeCode: Uint8Array,
+  confidence: Uint8Array,
+  maskWordsOf: readonly (Uint32Array | null)[],
+): void {
+  const wordsPerRow = Math.ceil(width / 32);
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    const wordRow = y * wordsPerRow;
+    for (let x = 0; x < width; x++) {
+      const i = row + x;
+      const c = candidate[i]!;
+      if (c !== 0 && notCropland[i]! >= minOf[c]!) {
+        changeCode[i] = c;
+        confidence[i] = notCropland[i]!;
+        const words = maskWordsOf[c];
+        if (words) words[wordRow + (x >>> 5)]! |= 1 << (x & 31);
+      }
     }
   }
-  return { changeCode, confidence, mismatch, undetectable: scores.undetectable };
+}
+
+/** Pixels closing added: coded `code` with `conf` as confidence where `allowed` and not yet coded. */
+function fillGaps(
+  gained: readonly number[],
+  code: number,
+  allowed: Uint8Array,
+  conf: Uint8Array,
+  changeCode: Uint8Array,
+  confidence: Uint8Array,
+): void {
+  for (let j = 0; j < gained.length; j++) {
+    const i = gained[j]!;
+    if (changeCode[i] === 0 && allowed[i] === 1) {
+      changeCode[i] = code;
+      confidence[i] = conf[i]!;
+    }
+  }
+}
+
+/** Pixels opening removed: uncoded where they still carry `code`. */
+function clearRemoved(
+  lost: readonly number[],
+  code: number,
+  changeCode: Uint8Array,
+  confidence: Uint8Array,
+): void {
+  for (let j = 0; j < lost.length; j++) {
+    const i = lost[j]!;
+    if (changeCode[i] === code) {
+      changeCode[i] = 0;
+      confidence[i] = 0;
+    }
+  }
+}
+
+/** 1 where all three are 1: observed on both dates, baseline cropland, flagged by the history. */
+function markAllowed(
+  valid: Uint8Array,
+  baselineCropland: Uint8Array,
+  flagged: Uint8Array,
+  out: Uint8Array,
+): void {
+  for (let i = 0; i < out.length; i++)
+    out[i] = valid[i] !== 0 && baselineCropland[i] !== 0 && flagged[i] !== 0 ? 1 : 0;
+}
+
+/** Codes allowed pixels no type claimed as `code`, with `evidence` as confidence, into a packed mask. */
+function claimUnclaimed(
+  width: number,
+  height: number,
+  wordsPerRow: number,
+  allowed: Uint8Array,
+  code: number,
+  evidence: Uint8Array,
+  changeCode: Uint8Array,
+  confidence: Uint8Array,
+  maskWords: Uint32Array,
+): void {
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    const wordRow = y * wordsPerRow;
+    for (let x = 0; x < width; x++) {
+      const i = row + x;
+      if (changeCode[i] !== 0 || allowed[i] === 0) continue;
+      changeCode[i] = code;
+      confidence[i] = evidence[i]!;
+      maskWords[wordRow + (x >>> 5)]! |= 1 << (x & 31);
+    }
+  }
+}
+
+/** Baseline mismatch: observed baseline cropland no change claims, not cropland on either date. */
+function markMismatch(
+  valid: Uint8Array,
+  baselineCropland: Uint8Array,
+  changeCode: Uint8Array,
+  notCroplandEitherDate: Uint8Array,
+  mismatch: Uint8Array,
+): void {
+  for (let i = 0; i < mismatch.length; i++) {
+    if (valid[i] === 0 || baselineCropland[i] === 0 || changeCode[i] !== 0) continue;
+    if (notCroplandEitherDate[i] === 1) mismatch[i] = 1;
+  }
 }
 
 /** Applies the change rules to one window. All rasters share the window's width × height. */

@@ -14,6 +14,14 @@ import { ScratchScope } from "../core/scratch-pool.js";
 /** Reflectance fed for unobserved pixels (about the median of GID's 8-bit DN / 255). */
 export const UNOBSERVED_FILL = 0.35;
 
+/** `src` into `dst` with NaN replaced by {@link UNOBSERVED_FILL} (a function of its own: V8 compiles it once). */
+function fillUnobserved(src: Float32Array, dst: Float32Array): void {
+  for (let i = 0; i < dst.length; i++) {
+    const v = src[i]!;
+    dst[i] = v === v ? v : UNOBSERVED_FILL;
+  }
+}
+
 /**
  * Runs the classifier over a window. `bands` holds reflectance per band name (NaN where
  * unobserved); NaN pixels are filled with {@link UNOBSERVED_FILL} and must be masked by the
@@ -52,11 +60,7 @@ export function classifyWindow(
       // Unobserved pixels take a constant mid-range reflectance rather than 0, so the context
       // features of pixels near a scene edge are not dragged towards black (which reads as water).
       // A constant, not a per-window statistic, keeps results independent of the window layout.
-      const dst = planar.subarray(k * n, (k + 1) * n);
-      for (let i = 0; i < n; i++) {
-        const v = src[i]!;
-        dst[i] = v === v ? v : UNOBSERVED_FILL;
-      }
+      fillUnobserved(src, planar.subarray(k * n, (k + 1) * n));
     });
     const region = need ? innerRegionFor(classifier.meta.features, need, width, height) : null;
     const [rw, rh] = region ? [region.x1 - region.x0, region.y1 - region.y0] : [width, height];

@@ -51,10 +51,8 @@ export function burnWindowLayers(
   }
   const cropland = uint8();
   const pbf = uint8();
-  for (let i = 0; i < baselineFeature.length; i++) {
-    cropland[i] = croplandOf[baselineFeature[i]!]!;
-    pbf[i] = pbfOf[baselineFeature[i]!]!;
-  }
+  lookUp(baselineFeature, croplandOf, cropland);
+  lookUp(baselineFeature, pbfOf, pbf);
   const county = rasterizeLayer(run.counties, grid, {
     burn: (f) => f.index + 1,
     sampleType: "uint32",
@@ -67,6 +65,11 @@ export function burnWindowLayers(
     ...withOut(uint32()),
   }) as Uint32Array;
   return { baselineFeature, cropland, pbf, county, exclusion };
+}
+
+/** `out[i] = table[keys[i]]`: a loop of its own so that V8 compiles it once per process. */
+function lookUp(keys: Uint32Array, table: Uint8Array, out: Uint8Array): void {
+  for (let i = 0; i < keys.length; i++) out[i] = table[keys[i]!]!;
 }
 
 /** `rasterizeLayer`'s `out` option when there is an array to burn into (zero-filled, as its default). */

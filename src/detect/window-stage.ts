@@ -137,18 +137,16 @@ async function readDate(
   });
   const mask = scratch.take(Uint8Array, n);
   const observed = block.observed;
-  const first = reflectance[profile.bands[0]!.name]!;
-  for (let i = 0; i < n; i++) if (observed[i] === 0) mask[i] = MASK_NODATA;
-  for (let i = 0; i < n; i++) if (mask[i] === 0 && first[i] !== first[i]) mask[i] = MASK_QUALITY;
+  // A quality-band or nodata mask shows as NaN in the reflectance (profile nodata included).
+  maskUnobserved(observed, reflectance[profile.bands[0]!.name]!, mask);
   const clouds = run.config.clouds;
   if (clouds.mode === "always" || (clouds.mode === "auto" && !profile.quality)) {
     const spectral = spectralCloudMask(reflectance, block.width, block.height, clouds, {
       calibrated: isCalibrated(profile),
     });
-    for (let i = 0; i < n; i++) if (mask[i] === 0 && spectral[i] !== 0) mask[i] = spectral[i]!;
+    maskWhereClear(spectral, mask);
   }
-  // A quality-band or nodata mask shows as NaN in the reflectance (profile nodata included).
-  for (let i = 0; i < n; i++) observed[i] = mask[i] === 0 ? 1 : 0;
+  clearOf(mask, observed);
   const planes = classifyWindow(
     run.classifier,
     reflectance,
@@ -159,6 +157,48 @@ async function readDate(
     scratch,
   );
   return { planes, observed, mask, reflectance };
+}
+
+/*
+ * The per-pixel loops of a window are small functions over typed arrays: V8 compiles a loop
+ * inside a long function on the stack and drops that code on what follows, once per window;
+ * a small function is compiled once per process (change-rules.ts says the same).
+ */
+
+/** Mask codes for what the date did not see: nodata where not observed, else quality where NaN. */
+function maskUnobserved(observed: Uint8Array, firstBand: Float32Array, mask: Uint8Array): void {
+  for (let i = 0; i < mask.length; i++) {
+    if (observed[i] === 0) mask[i] = MASK_NODATA;
+    else if (firstBand[i] !== firstBand[i]) mask[i] = MASK_QUALITY;
+  }
+}
+
+/** Adds `codes` (cloud, shadow) where `mask` is still clear. */
+function maskWhereClear(codes: Uint8Array, mask: Uint8Array): void {
+  for (let i = 0; i < mask.length; i++) if (mask[i] === 0 && codes[i] !== 0) mask[i] = codes[i]!;
+}
+
+/** 1 where the mask is clear. */
+function clearOf(mask: Uint8Array, out: Uint8Array): void {
+  for (let i = 0; i < out.length; i++) out[i] = mask[i] === 0 ? 1 : 0;
+}
+
+/** 1 where both are 1. */
+function bothOf(a: Uint8Array, b: Uint8Array, out: Uint8Array): void {
+  for (let i = 0; i < out.length; i++) out[i] = a[i]! & b[i]!;
+}
+
+/** On baseline cropland: 1 unobserved on the after date only, 2 on the before date only, 3 both. */
+function unobservedCropland(
+  cropland: Uint8Array,
+  afterObserved: Uint8Array,
+  beforeObserved: Uint8Array,
+  out: Uint8Array,
+): void {
+  for (let i = 0; i < out.length; i++) {
+    if (cropland[i] === 0) continue;
+    out[i] = (afterObserved[i] === 0 ? 1 : 0) | (beforeObserved[i] === 0 ? 2 : 0);
+  }
 }
 
 /**
@@ -293,7 +333,7 @@ async function detectWindowWith(
   const { baselineFeature, cropland, pbf, county, exclusion } = burnWindowLayers(run, grid, scratch);
 
   const valid = scratch.take(Uint8Array, ow * oh);
-  for (let i = 0; i < valid.length; i++) valid[i] = after.observed[i]! & before.observed[i]!;
+  bothOf(after.observed, before.observed, valid);
   const spectralChange = relativeSpectralChange(before.reflectance, after.reflectance, ow, oh);
   const rules = applyChangeRules(
     {
@@ -308,10 +348,7 @@ async function detectWindowWith(
   );
   // Baseline cropland the patrol did not see: 1 on the after date only, 2 before only, 3 both.
   const unobserved = scratch.take(Uint8Array, ow * oh);
-  for (let i = 0; i < unobserved.length; i++) {
-    if (cropland[i] === 0) continue;
-    unobserved[i] = (after.observed[i] === 0 ? 1 : 0) | (before.observed[i] === 0 ? 2 : 0);
-  }
+  unobservedCropland(cropland, after.observed, before.observed, unobserved);
 
   const result: WindowRasters = {
     windowId: plan.id,

@@ -144,25 +144,28 @@ function boxStatsFromTables(
       c[o] = c[o - w1]! + k;
     }
   }
-  const box = (t: Float64Array, x0: number, y0: number, x1: number, y1: number): number =>
-    t[y1 * w1 + x1]! - t[y0 * w1 + x1]! - t[y1 * w1 + x0]! + t[y0 * w1 + x0]!;
   for (let y = 0; y < height; y++) {
     const y0 = Math.max(0, y - r);
     const y1 = Math.min(height, y + r + 1);
     for (let x = 0; x < width; x++) {
       const x0 = Math.max(0, x - r);
       const x1 = Math.min(width, x + r + 1);
-      const k = box(c, x0, y0, x1, y1);
+      const k = boxSum(c, w1, x0, y0, x1, y1);
       if (k === 0) {
         if (stdOut) stdOut[y * width + x] = NaN;
         if (meanOut) meanOut[y * width + x] = NaN;
         continue;
       }
-      const m = box(s1, x0, y0, x1, y1) / k;
+      const m = boxSum(s1, w1, x0, y0, x1, y1) / k;
       if (meanOut) meanOut[y * width + x] = m;
-      if (stdOut) stdOut[y * width + x] = Math.sqrt(Math.max(0, box(s2, x0, y0, x1, y1) / k - m * m));
+      if (stdOut) stdOut[y * width + x] = Math.sqrt(Math.max(0, boxSum(s2, w1, x0, y0, x1, y1) / k - m * m));
     }
   }
+}
+
+/** Sum over the box [x0, x1) × [y0, y1) from a summed-area table `w1` wide. */
+function boxSum(t: Float64Array, w1: number, x0: number, y0: number, x1: number, y1: number): number {
+  return t[y1 * w1 + x1]! - t[y0 * w1 + x1]! - t[y1 * w1 + x0]! + t[y0 * w1 + x0]!;
 }
 
 /** Chebyshev-distance erosion of a 0/1 mask by `r` pixels (pixels beyond the edge count as set). */

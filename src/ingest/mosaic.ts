@@ -125,6 +125,35 @@ function isNodata(v: number, nodata: number | null): boolean {
 }
 
 /**
+ * 1 in `observed` (rows `stride` apart from `offset`) where any of the block's bands (`bw × bh`)
+ * holds data. A function of its own so that V8 compiles its loop once per process.
+ */
+function markObserved(
+  bands: readonly ArrayLike<number>[],
+  nodata: number | null,
+  bw: number,
+  bh: number,
+  observed: Uint8Array,
+  offset: number,
+  stride: number,
+): void {
+  for (let y = 0; y < bh; y++) {
+    const src = y * bw;
+    const dst = offset + y * stride;
+    for (let x = 0; x < bw; x++) {
+      let seen = 0;
+      for (let b = 0; b < bands.length; b++) {
+        if (!isNodata(bands[b]![src + x]!, nodata)) {
+          seen = 1;
+          break;
+        }
+      }
+      observed[dst + x] = seen;
+    }
+  }
+}
+
+/**
  * Reads a window of the mosaic (which may extend past the mosaic's edges: such pixels are
  * unobserved). Where parts overlap, the later part in the list wins.
  */
@@ -154,17 +183,16 @@ export async function readMosaicWindow(
       const src = (y - y0) * bw;
       const dst = (y - window.y0) * width + (x0 - window.x0);
       for (let b = 0; b < bands.length; b++) bands[b]!.set(block.bands[b]!.subarray(src, src + bw), dst);
-      for (let x = 0; x < bw; x++) {
-        let seen = 0;
-        for (let b = 0; b < bands.length; b++) {
-          if (!isNodata(block.bands[b]![src + x]!, block.nodata)) {
-            seen = 1;
-            break;
-          }
-        }
-        observed[dst + x] = seen;
-      }
     }
+    markObserved(
+      block.bands,
+      block.nodata,
+      bw,
+      y1 - y0,
+      observed,
+      (y0 - window.y0) * width + (x0 - window.x0),
+      width,
+    );
   }
   return {
     window,

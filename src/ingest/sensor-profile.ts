@@ -376,33 +376,61 @@ export function toReflectance(
       dst = new Float32Array(n);
       out[band.name] = dst;
     }
-    const { scale, offset } = band;
-    for (let i = 0; i < n; i++) {
-      const dn = src[i] as number;
-      dst[i] = dn !== dn || dn === fileNodata || dn === profileNodata ? NaN : dn * scale + offset;
-    }
+    scaleBand(src, fileNodata, profileNodata, band.scale, band.offset, dst);
     arrays.push(dst);
   }
   const quality = profile.quality;
   const q = quality ? (block.bands[position(quality.index, "quality")] as ArrayLike<number>) : null;
   const clear = quality ? new Set(quality.clear) : null;
   const propagate = options.propagateNodata ?? true;
-  if (propagate || q) {
-    for (let i = 0; i < n; i++) {
-      let bad = q !== null && clear !== null && !clear.has(q[i] as number);
-      if (!bad && propagate) {
-        for (const a of arrays) {
-          const v = a[i] as number;
-          if (v !== v) {
-            bad = true;
-            break;
-          }
+  if (propagate || q) maskBands(arrays, q, clear, propagate);
+  return out;
+}
+
+/*
+ * The loops of toReflectance are functions of their own: V8 compiles a loop inside a longer
+ * function on the stack and drops that code on what follows, once per window.
+ */
+
+/** DN to reflectance (`dn · scale + offset`); NaN, the file's or the profile's nodata become NaN. */
+function scaleBand(
+  src: ArrayLike<number>,
+  fileNodata: number | null,
+  profileNodata: number | null,
+  scale: number,
+  offset: number,
+  dst: Float32Array,
+): void {
+  for (let i = 0; i < dst.length; i++) {
+    const dn = src[i] as number;
+    dst[i] = dn !== dn || dn === fileNodata || dn === profileNodata ? NaN : dn * scale + offset;
+  }
+}
+
+/**
+ * Sets every band to NaN where the quality band `q` is not among `clear`, and, with `propagate`,
+ * where any band is NaN.
+ */
+function maskBands(
+  bands: readonly Float32Array[],
+  q: ArrayLike<number> | null,
+  clear: ReadonlySet<number> | null,
+  propagate: boolean,
+): void {
+  const n = bands[0]?.length ?? 0;
+  for (let i = 0; i < n; i++) {
+    let bad = q !== null && clear !== null && !clear.has(q[i] as number);
+    if (!bad && propagate) {
+      for (let b = 0; b < bands.length; b++) {
+        const v = bands[b]![i]!;
+        if (v !== v) {
+          bad = true;
+          break;
         }
       }
-      if (bad) for (const a of arrays) a[i] = NaN;
     }
+    if (bad) for (let b = 0; b < bands.length; b++) bands[b]![i] = NaN;
   }
-  return out;
 }
 
 /** A band from {@link toReflectance}'s result, or {@link ConfigError} when the profile has none by that name. */

@@ -51,15 +51,42 @@ export function flagAbandonment(state: SeasonState, p: AbandonmentParams): Aband
   const flagged = new Uint8Array(n);
   const evidence = new Uint8Array(n);
   const { monthsElapsed, deciding } = seasonProgress(state.month, p);
-  const minShare = p.minObservedShare;
-  for (let i = 0; i < n; i++) {
-    const share = monthsElapsed > 0 ? monthCount(state.observedMonths[i]!) / monthsElapsed : 0;
+  judgePixels(
+    monthsElapsed,
+    deciding,
+    p.minObservedShare,
+    p.cropPeakMin,
+    state.observedMonths,
+    state.peak,
+    state.bareMonths,
+    flagged,
+    evidence,
+  );
+  return { flagged, evidence, deciding, monthsElapsed };
+}
+
+/**
+ * {@link flagAbandonment}'s per-pixel loop, over typed arrays and numbers only, so that V8
+ * compiles it once per process rather than on the stack of every window's call.
+ */
+function judgePixels(
+  monthsElapsed: number,
+  deciding: boolean,
+  minShare: number,
+  cropPeakMin: number,
+  observedMonths: Uint16Array,
+  peaks: Float32Array,
+  bareMonths: Uint16Array,
+  flagged: Uint8Array,
+  evidence: Uint8Array,
+): void {
+  for (let i = 0; i < flagged.length; i++) {
+    const share = monthsElapsed > 0 ? monthCount(observedMonths[i]!) / monthsElapsed : 0;
     evidence[i] = Math.round(Math.min(1, share) * 255);
     if (!deciding || share === 0 || share < minShare) continue;
-    const peak = state.peak[i]!;
-    if (peak !== peak || peak >= p.cropPeakMin) continue;
-    if (state.bareMonths[i] !== 0) continue;
+    const peak = peaks[i]!;
+    if (peak !== peak || peak >= cropPeakMin) continue;
+    if (bareMonths[i] !== 0) continue;
     flagged[i] = 1;
   }
-  return { flagged, evidence, deciding, monthsElapsed };
 }

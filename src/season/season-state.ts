@@ -143,22 +143,54 @@ export function updateSeason(
   };
   if (!inGrowingSeason(obs.month, p)) return next;
   const m = parseMonth(obs.month).month;
-  const bit = 1 << (m - 1);
-  for (let i = 0; i < n; i++) {
-    const hi = obs.max[i]!;
-    const lo = obs.min[i]!;
-    if (hi !== hi || lo !== lo) continue;
-    next.observedMonths[i]! |= bit;
-    if (lo <= p.bareSoilMax) next.bareMonths[i]! |= bit;
-    const peak = next.peak[i]!;
-    if (peak !== peak || hi > peak) {
-      next.peak[i] = hi;
-      next.peakMonth[i] = m;
-    }
-    const min = next.minimum[i]!;
-    if (min !== min || lo < min) next.minimum[i] = lo;
-  }
+  const { observedMonths, bareMonths, peak, peakMonth, minimum } = next;
+  accumulateMonth(
+    1 << (m - 1),
+    m,
+    obs.max,
+    obs.min,
+    p.bareSoilMax,
+    observedMonths,
+    bareMonths,
+    peak,
+    peakMonth,
+    minimum,
+  );
   return next;
+}
+
+/**
+ * Folds one growing-season month (`m`, 1–12, its bit `bit`) into the state's arrays in place: the
+ * observed and (vegetation minimum ≤ `bareSoilMax`) bare month masks, and the peak and minimum of
+ * the index. A function of its own, over typed arrays and numbers only, so that V8 compiles its
+ * loop once per process rather than on the stack of every window's call.
+ */
+function accumulateMonth(
+  bit: number,
+  m: number,
+  max: Float32Array,
+  min: Float32Array,
+  bareSoilMax: number,
+  observedMonths: Uint16Array,
+  bareMonths: Uint16Array,
+  peaks: Float32Array,
+  peakMonth: Uint8Array,
+  minimum: Float32Array,
+): void {
+  for (let i = 0; i < max.length; i++) {
+    const hi = max[i]!;
+    const lo = min[i]!;
+    if (hi !== hi || lo !== lo) continue;
+    observedMonths[i]! |= bit;
+    if (lo <= bareSoilMax) bareMonths[i]! |= bit;
+    const peak = peaks[i]!;
+    if (peak !== peak || hi > peak) {
+      peaks[i] = hi;
+      peakMonth[i] = m;
+    }
+    const low = minimum[i]!;
+    if (low !== low || lo < low) minimum[i] = lo;
+  }
 }
 
 /** Number of set bits of a month mask. */
