@@ -5,6 +5,7 @@
  * projected edges is far below a square metre.
  */
 import geodesicModule from "geographiclib-geodesic";
+import { pixelToMap, type Affine } from "./raster-types.js";
 
 const { Geodesic } = geodesicModule;
 
@@ -33,6 +34,29 @@ export function polygonAreaM2(rings: readonly (readonly (readonly number[])[])[]
     area += i === 0 ? ringAreaM2(ring) : -ringAreaM2(ring);
   });
   return area;
+}
+
+/**
+ * Ellipsoidal area of the pixel at column `x`, row `y` of a grid, m²: its four corners mapped by
+ * `affine` into the grid's CRS and by `toLonLat` to longitude/latitude, as a geodesic ring.
+ */
+export function pixelAreaM2(
+  affine: Affine,
+  toLonLat: (x: number, y: number) => { x: number; y: number },
+  x: number,
+  y: number,
+): number {
+  const ring = [
+    [x, y],
+    [x, y + 1],
+    [x + 1, y + 1],
+    [x + 1, y],
+  ].map(([c, r]) => {
+    const m = pixelToMap(affine, c!, r!);
+    const ll = toLonLat(m.x, m.y);
+    return [ll.x, ll.y];
+  });
+  return ringAreaM2(ring);
 }
 
 /** Area of a GeoJSON Polygon or MultiPolygon in lon/lat, m². */

@@ -18,8 +18,8 @@ import { mkdir } from "node:fs/promises";
 import type { Logger } from "../core/logger.js";
 import { LAND_COVER_CLASSES } from "../core/land-cover.js";
 import { CHANGE_TYPES } from "../core/change-types.js";
-import { pixelToMap, windowAffine, type Affine, type PixelWindow } from "../core/raster-types.js";
-import { ringAreaM2 } from "../core/geodesic-area.js";
+import { windowAffine, type Affine, type PixelWindow } from "../core/raster-types.js";
+import { pixelAreaM2 } from "../core/geodesic-area.js";
 import { ScratchScope } from "../core/scratch-pool.js";
 import { coordinateTransform } from "../ingest/crs.js";
 import { insideOutput } from "../config/manifest.js";
@@ -257,21 +257,10 @@ async function seasonOfWindow(
 /** Geodesic area of one pixel per row of `w` (at its middle column), m². */
 export function rowPixelAreas(affine: Affine, crs: string, w: PixelWindow): Float64Array {
   const t = coordinateTransform(crs, "EPSG:4326");
+  const toLonLat = (x: number, y: number): { x: number; y: number } => t.forward(x, y);
   const out = new Float64Array(w.y1 - w.y0);
   const x = Math.floor((w.x0 + w.x1) / 2);
-  for (let y = w.y0; y < w.y1; y++) {
-    const ring = [
-      [x, y],
-      [x, y + 1],
-      [x + 1, y + 1],
-      [x + 1, y],
-    ].map(([c, r]) => {
-      const m = pixelToMap(affine, c!, r!);
-      const ll = t.forward(m.x, m.y);
-      return [ll.x, ll.y];
-    });
-    out[y - w.y0] = ringAreaM2(ring);
-  }
+  for (let y = w.y0; y < w.y1; y++) out[y - w.y0] = pixelAreaM2(affine, toLonLat, x, y);
   return out;
 }
 

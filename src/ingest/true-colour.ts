@@ -22,12 +22,65 @@ export function stretchToBytes(band: ArrayLike<number>, observed: Uint8Array): U
   for (let i = 0; i < band.length; i++) if (observed[i]) n++;
   const values = new Float64Array(n);
   for (let i = 0, k = 0; i < band.length; i++) if (observed[i]) values[k++] = band[i]!;
-  values.sort();
-  const lo = values[Math.floor(n * 0.02)] ?? 0;
-  const hi = values[Math.floor(n * 0.98)] ?? 1;
+  // The 2nd and 98th percentiles as the sorted values would give them (NaN sorting last), found
+  // by selection in linear time: sorting a county's overview took most of its rendering.
+  const kLo = Math.floor(n * 0.02);
+  const kHi = Math.floor(n * 0.98);
+  const finite = moveNaNToEnd(values);
+  const lo = kLo < finite ? selectKth(values, kLo, 0, finite - 1) : kLo < n ? NaN : 0;
+  const hi = kHi < finite ? selectKth(values, kHi, kLo < finite ? kLo : 0, finite - 1) : kHi < n ? NaN : 1;
   const span = hi > lo ? hi - lo : 1;
   const out = new Uint8Array(band.length);
   for (let i = 0; i < band.length; i++)
     out[i] = observed[i] ? Math.max(0, Math.min(255, Math.round(((band[i]! - lo) / span) * 255))) : 0;
   return out;
+}
+
+/** Moves NaN values to the end of `a` (as a typed-array sort puts them); returns how many are not NaN. */
+function moveNaNToEnd(a: Float64Array): number {
+  let end = a.length;
+  for (let i = 0; i < end;) {
+    if (a[i] !== a[i]) {
+      end--;
+      a[i] = a[end]!;
+      a[end] = NaN;
+    } else i++;
+  }
+  return end;
+}
+
+/**
+ * The value at index `k` of `a[left..right]` once sorted (no NaN in that range), rearranging it so
+ * that a[left..k-1] ≤ a[k] ≤ a[k+1..right] (Hoare's selection, middle-of-three pivot).
+ */
+function selectKth(a: Float64Array, k: number, left: number, right: number): number {
+  while (right > left) {
+    const mid = (left + right) >>> 1;
+    // Order a[left], a[mid], a[right] and use the middle one as the pivot.
+    if (a[mid]! < a[left]!) swap(a, mid, left);
+    if (a[right]! < a[left]!) swap(a, right, left);
+    if (a[right]! < a[mid]!) swap(a, right, mid);
+    const pivot = a[mid]!;
+    let i = left;
+    let j = right;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        swap(a, i, j);
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) right = j;
+    else if (k >= i) left = i;
+    else return a[k]!;
+  }
+  return a[k]!;
+}
+
+function swap(a: Float64Array, i: number, j: number): void {
+  const t = a[i]!;
+  a[i] = a[j]!;
+  a[j] = t;
 }

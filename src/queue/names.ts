@@ -5,6 +5,8 @@
  * and run and window ids cannot contain it (the manifest's SAFE_ID).
  */
 
+import type { CountyResult } from "../report/assemble.js";
+
 /** Queue of window jobs (detect + vectorise one window). */
 export const WINDOW_QUEUE = "windows";
 /**
@@ -78,14 +80,8 @@ export interface CountyJobData {
   readonly adcode: string;
 }
 
-/** What a county job returns (its timings go into the summary). */
-export interface CountyJobResult {
-  readonly adcode: string;
-  readonly issues: number;
-  readonly file: string | null;
-  readonly chipsMs: number;
-  readonly writeMs: number;
-}
+/** What a county job returns: its county stage's result (timings and review page go into the summary). */
+export type CountyJobResult = CountyResult;
 
 export interface AssemblyJobResult {
   readonly status: "complete" | "partial";

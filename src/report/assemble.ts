@@ -28,7 +28,7 @@ import { renderChip } from "./chips.js";
 import { buildIssues, type DropReason, type IssueFeature, type MismatchFeature } from "./issues.js";
 import { writeIssueLists, writeMismatchLayer } from "./issue-lists.js";
 import { readWindowPatches } from "./window-job.js";
-import { writeReviewPages } from "../review/index.js";
+import { writeCountyReviewPage, writeReviewIndex, type CountyPageOutcome } from "../review/index.js";
 import { runHistoryStage } from "./run-history.js";
 import type { SeriesSummary } from "../history/summary.js";
 
@@ -153,6 +153,8 @@ export interface CountyResult {
   readonly file: string | null;
   readonly chipsMs: number;
   readonly writeMs: number;
+  /** The county's review page (review enabled and the county has issues). */
+  readonly review?: CountyPageOutcome;
 }
 
 export interface StageContext {
@@ -343,12 +345,20 @@ export async function countyStage(
   }
   const t1 = Date.now();
   const written = await writeIssueLists(run.outDir, mine, [county], run.manifest.csvHeaders);
+  const file = written.files[adcode] ?? null;
+  // The county's review page (overview image and table) is drawn here, beside its chips, so that
+  // counties draw theirs in parallel; the summary stage writes only the index.
+  const review =
+    run.config.review.enabled && file !== null && mine.length > 0
+      ? await writeCountyReviewPage(run, run.manifest, county, file, ctx.logger)
+      : null;
   const result: CountyResult = {
     adcode,
     issues: mine.length,
-    file: written.files[adcode] ?? null,
+    file,
     chipsMs: t1 - t0,
     writeMs: Date.now() - t1,
+    ...(review ? { review } : {}),
   };
   ctx.logger.debug({ adcode, issues: result.issues }, "county assembled");
   return result;
@@ -429,8 +439,15 @@ export async function summaryStage(
     },
   };
   await writeFileAtomic(insideOutput(run.outDir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
-  // The review pages (review/<prefecture>/<county>.html) read the issue lists and the summary.
-  if (run.config.review.enabled) await writeReviewPages(run, summary, { logger: ctx.logger });
+  // The county stages wrote the county pages (review/<prefecture>/<county>.html); the index links them.
+  if (run.config.review.enabled) {
+    const outcomes = new Map(counties.flatMap((c) => (c.review ? [[c.adcode, c.review] as const] : [])));
+    const review = await writeReviewIndex(run, summary, outcomes);
+    ctx.logger.info(
+      { runId: summary.runId, pages: review.pages.length, failed: review.failed.length },
+      "review pages written",
+    );
+  }
   ctx.logger.info(
     { runId: summary.runId, issues: summary.totals.issues, status: summary.status },
     "run assembled",

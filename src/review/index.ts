@@ -1,9 +1,13 @@
 /** The review pages: one static HTML page per county of a run, and an index. */
 export {
   writeReviewPages,
+  writeCountyReviewPage,
+  writeReviewIndex,
   countyPageFile,
   REVIEW_DIR,
+  type CountyPageOutcome,
   type ReviewConfig,
+  type ReviewCounty,
   type ReviewPage,
   type ReviewResult,
   type ReviewRun,

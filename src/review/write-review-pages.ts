@@ -71,74 +71,86 @@ export function countyPageFile(c: { adcode: string; prefectureAdcode: string }):
   return `${REVIEW_DIR}/${c.prefectureAdcode}/${c.adcode}.html`;
 }
 
-/** Writes one county's overview and page; null when its issue list turns out empty. */
-async function writeCountyPage(
+/** The county of a page: who it is. */
+export type ReviewCounty = Pick<IndexCounty, "adcode" | "name" | "prefectureAdcode">;
+
+/** What became of one county's page: written, or not written for a reason (bad input). */
+export type CountyPageOutcome =
+  | { readonly page: ReviewPage; readonly failed?: undefined }
+  | { readonly page?: undefined; readonly failed: string };
+
+/**
+ * Writes one county's overview image and page from its issue list (`listFile`, output-relative).
+ * Null when the list turns out empty; a county's bad input (an unreadable issue list, say) is
+ * returned as `failed` — it costs that county's page, not the run.
+ */
+export async function writeCountyReviewPage(
   run: ReviewRun,
-  summary: ReviewSummary,
-  county: IndexCounty,
+  runInfo: { readonly runId: string; readonly month: string },
+  county: ReviewCounty,
   listFile: string,
   logger: Logger,
-): Promise<ReviewPage | null> {
-  const issues = await readCountyIssues(insideOutput(run.outDir, listFile));
-  if (issues.length === 0) return null;
-  const file = countyPageFile(county);
-  const options = { contextM: run.config.review.overviewContextM, maxPx: run.config.review.overviewMaxPx };
-  const grid = overviewGrid(issues, run.after, options);
-  const overview = await renderOverview(run.after, run.afterProfile, grid, logger);
-  const overviewFile = `${REVIEW_DIR}/${county.prefectureAdcode}/${county.adcode}-overview.png`;
-  await writeFileAtomic(insideOutput(run.outDir, overviewFile), overview.png);
-  const html = countyPageHtml({
-    run: summary,
-    county,
-    issues,
-    paths: issues.map((i) => overlayPath(i, run.after, grid)),
-    overview: {
-      href: encodeURIComponent(path.posix.basename(overviewFile)),
-      width: grid.width,
-      height: grid.height,
-      pixelSizeM: pixelSizeM(run.after) * grid.factor,
-      unreadRows: overview.unreadRows,
-    },
-    listFile,
-  });
-  await writeFileAtomic(insideOutput(run.outDir, file), html);
-  return {
-    adcode: county.adcode,
-    file,
-    issues: issues.length,
-    overview: { width: grid.width, height: grid.height, factor: grid.factor },
-  };
+): Promise<CountyPageOutcome | null> {
+  try {
+    const issues = await readCountyIssues(insideOutput(run.outDir, listFile));
+    if (issues.length === 0) return null;
+    const file = countyPageFile(county);
+    const options = { contextM: run.config.review.overviewContextM, maxPx: run.config.review.overviewMaxPx };
+    const grid = overviewGrid(issues, run.after, options);
+    const overview = await renderOverview(run.after, run.afterProfile, grid, logger);
+    const overviewFile = `${REVIEW_DIR}/${county.prefectureAdcode}/${county.adcode}-overview.png`;
+    await writeFileAtomic(insideOutput(run.outDir, overviewFile), overview.png);
+    const html = countyPageHtml({
+      run: runInfo,
+      county,
+      issues,
+      paths: issues.map((i) => overlayPath(i, run.after, grid)),
+      overview: {
+        href: encodeURIComponent(path.posix.basename(overviewFile)),
+        width: grid.width,
+        height: grid.height,
+        pixelSizeM: pixelSizeM(run.after) * grid.factor,
+        unreadRows: overview.unreadRows,
+      },
+      listFile,
+    });
+    await writeFileAtomic(insideOutput(run.outDir, file), html);
+    return {
+      page: {
+        adcode: county.adcode,
+        file,
+        issues: issues.length,
+        overview: { width: grid.width, height: grid.height, factor: grid.factor },
+      },
+    };
+  } catch (e) {
+    if (!(e instanceof PatrolError)) throw e;
+    logger.warn({ adcode: county.adcode, err: e.message }, "review page not written");
+    return { failed: e.message };
+  }
 }
 
 /**
- * Writes the review pages of a run whose county issue lists and summary are written. Returns the
- * pages written (counties without issues get none; the index lists them).
+ * Writes `review/index.html` of a run whose county pages are written: `outcomes` by adcode (a
+ * county without an entry has no page and is listed unlinked).
  */
-export async function writeReviewPages(
-  run: ReviewRun,
+export async function writeReviewIndex(
+  run: Pick<ReviewRun, "outDir">,
   summary: ReviewSummary,
-  ctx: { readonly logger: Logger },
-): Promise<ReviewResult> {
-  const t0 = Date.now();
+  outcomes: ReadonlyMap<string, CountyPageOutcome>,
+): Promise<Pick<ReviewResult, "index" | "pages" | "failed">> {
   const pages: ReviewPage[] = [];
   const links = new Map<string, string>();
   const failed: Array<{ adcode: string; reason: string }> = [];
   for (const county of summary.counties) {
-    if (county.file === null || county.issues === 0) continue;
-    try {
-      const page = await writeCountyPage(run, summary, county, county.file, ctx.logger);
-      if (!page) continue;
-      pages.push(page);
+    const outcome = outcomes.get(county.adcode);
+    if (outcome?.page) {
+      pages.push(outcome.page);
       links.set(
         county.adcode,
         `${encodeURIComponent(county.prefectureAdcode)}/${encodeURIComponent(county.adcode)}.html`,
       );
-    } catch (e) {
-      // One county's bad input (an unreadable issue list) costs that county's page, not the run.
-      if (!(e instanceof PatrolError)) throw e;
-      failed.push({ adcode: county.adcode, reason: e.message });
-      ctx.logger.warn({ adcode: county.adcode, err: e.message }, "review page not written");
-    }
+    } else if (outcome?.failed !== undefined) failed.push({ adcode: county.adcode, reason: outcome.failed });
   }
   const index = `${REVIEW_DIR}/index.html`;
   await writeFileAtomic(
@@ -150,7 +162,30 @@ export async function writeReviewPages(
       failed: new Map(failed.map((f) => [f.adcode, f.reason])),
     }),
   );
-  const result: ReviewResult = { index, pages, failed, ms: Date.now() - t0 };
-  ctx.logger.info({ runId: summary.runId, pages: pages.length, ms: result.ms }, "review pages written");
+  return { index, pages, failed };
+}
+
+/**
+ * Writes the review pages of a run whose county issue lists and summary are written (`patrol
+ * review`; a run writes each county's page in its county stage and the index at the end).
+ * Returns the pages written (counties without issues get none; the index lists them).
+ */
+export async function writeReviewPages(
+  run: ReviewRun,
+  summary: ReviewSummary,
+  ctx: { readonly logger: Logger },
+): Promise<ReviewResult> {
+  const t0 = Date.now();
+  const outcomes = new Map<string, CountyPageOutcome>();
+  for (const county of summary.counties) {
+    if (county.file === null || county.issues === 0) continue;
+    const outcome = await writeCountyReviewPage(run, summary, county, county.file, ctx.logger);
+    if (outcome) outcomes.set(county.adcode, outcome);
+  }
+  const result: ReviewResult = { ...(await writeReviewIndex(run, summary, outcomes)), ms: Date.now() - t0 };
+  ctx.logger.info(
+    { runId: summary.runId, pages: result.pages.length, ms: result.ms },
+    "review pages written",
+  );
   return result;
 }
