@@ -95,15 +95,27 @@ function tally(counts: Record<string, number>, key: number, n: number): void {
 /** Change codes that can be patches (every non-zero byte, ANY_CHANGE included). */
 const CHANGE_CODES = Array.from({ length: 255 }, (_, i) => i + 1);
 
-/**
- * Vectorises a window's rasters. Pure: no I/O. `changesOnly` skips the mismatch and unobserved layers and the
- * tracing of the no-change background (same change patches, less work; `patrol tune` uses it).
- */
+export interface WindowPatchOptions {
+  /** Skip the mismatch and unobserved layers and the tracing of the no-change background (same change patches, less work; `patrol tune` uses it). */
+  readonly changesOnly?: boolean;
+  /**
+   * Patches away from the window's edge are final (nothing joins them across a seam); one for
+   * which this returns true is left out (the run would drop it anyway: a baseline mismatch too
+   * small to report, say).
+   */
+  readonly dropInterior?: (
+    kind: PatchKind,
+    bbox: PixelWindow,
+    polygons: readonly (readonly Int32Array[])[],
+  ) => boolean;
+}
+
+/** Vectorises a window's rasters. Pure: no I/O. */
 export function patchesOfWindow(
   r: WindowRasters,
   connectivity: Connectivity,
   typing: PatchTyping = "dominant",
-  options: { changesOnly?: boolean } = {},
+  options: WindowPatchOptions = {},
 ): WindowPatches {
   const { window, width } = r;
   const patches: WindowPatch[] = [];
@@ -133,6 +145,24 @@ export function patchesOfWindow(
       else byRegion.set(p.region, [p]);
     }
     for (const [region, parts] of byRegion) {
+      const bbox = { x0: Infinity, y0: Infinity, x1: -Infinity, y1: -Infinity };
+      for (const p of parts) {
+        bbox.x0 = Math.min(bbox.x0, p.bbox.x0);
+        bbox.y0 = Math.min(bbox.y0, p.bbox.y0);
+        bbox.x1 = Math.max(bbox.x1, p.bbox.x1);
+        bbox.y1 = Math.max(bbox.y1, p.bbox.y1);
+      }
+      const atWindowEdge =
+        bbox.x0 === window.x0 || bbox.y0 === window.y0 || bbox.x1 === window.x1 || bbox.y1 === window.y1;
+      if (
+        !atWindowEdge &&
+        options.dropInterior?.(
+          kind,
+          bbox,
+          parts.map((p) => p.rings),
+        )
+      )
+        continue;
       let confidenceSum = 0;
       let pbfPixels = 0;
       let pixelCount = 0;
@@ -141,13 +171,8 @@ export function patchesOfWindow(
       const counties: Record<string, number> = {};
       const exclusions: Record<string, number> = {};
       const types: Record<string, number> = {};
-      const bbox = { x0: Infinity, y0: Infinity, x1: -Infinity, y1: -Infinity };
       for (const p of parts) {
         pixelCount += p.pixelCount;
-        bbox.x0 = Math.min(bbox.x0, p.bbox.x0);
-        bbox.y0 = Math.min(bbox.y0, p.bbox.y0);
-        bbox.x1 = Math.max(bbox.x1, p.bbox.x1);
-        bbox.y1 = Math.max(bbox.y1, p.bbox.y1);
         forEachSpan(p, (y, x0, x1) => {
           if (firstPixel === null || y < firstPixel[1] || (y === firstPixel[1] && x0 < firstPixel[0]))
             firstPixel = [x0, y];
@@ -178,8 +203,7 @@ export function patchesOfWindow(
         baselineFeatures,
         counties,
         exclusions,
-        atWindowEdge:
-          bbox.x0 === window.x0 || bbox.y0 === window.y0 || bbox.x1 === window.x1 || bbox.y1 === window.y1,
+        atWindowEdge,
       });
     }
   }
