@@ -41,11 +41,18 @@ function positiveInt(v: string): number {
  * 0.44 s. A single process ran about 6% slower with them, so `--concurrency 1` and `patrol detect`
  * keep V8's defaults. They exist only on the
  * command line (v8.setFlagsFromString cannot switch GC modes in a running isolate).
+ *
+ * `--initial-old-space-size=512` lets the JS heap grow to 512 MB before V8 sizes it to what is
+ * live: a window promotes 10–16 MB and its typed arrays add ~100 MB of external memory, and with
+ * V8's tight limits on a ~62 MB live heap each window triggered 3.2 full mark-compacts (~40 ms
+ * each, on the main thread under --single-threaded-gc); with it, 1.1 (windows 5–14 of the 3072²
+ * demo). It costs up to ~450 MB more resident memory per worker process.
  */
 export const WORKER_CHILD_V8_FLAGS: readonly string[] = [
   "--single-threaded-gc",
   "--no-concurrent-recompilation",
   "--no-concurrent-sparkplug",
+  "--initial-old-space-size=512",
 ];
 
 /** The exec arguments of a forked worker process: the supervisor's plus {@link WORKER_CHILD_V8_FLAGS}. */
