@@ -207,7 +207,7 @@ export const benchmarks: BenchModule = {
             { name: "throughput 2 vs 1 process", unit: "×", spread: spreadOf(ceiling), higherIsBetter: true },
           ],
           notes: [
-            "2 × (time of one run) / (time of two concurrent runs): below 2 when one process keeps more than one core busy (V8's GC helper threads and the zlib thread pool took ~0.6 s of CPU per window beside ~1 s on the main thread, measured from /proc/self/task) or the cores share caches",
+            "2 × (time of one run) / (time of two concurrent runs): below 2 when one process keeps more than one core busy (V8's GC and compiler helper threads and the zlib thread pool took ~0.3 s of CPU per window beside ~1.0 s on the main thread, measured from /proc/self/task) or the cores share caches",
           ],
         };
       },
