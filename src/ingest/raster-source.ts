@@ -38,6 +38,7 @@ import {
   type TiffDirectory,
   type TiffStructure,
 } from "./tiff-structure.js";
+import { runLimited } from "../core/run-limited.js";
 
 /** Default per-read limit: window pixels × bands (134 M samples, 268 MB of uint16). */
 export const DEFAULT_MAX_PIXELS = 2 ** 27;
@@ -175,23 +176,6 @@ function ownArrayBuffer(b: Uint8Array): ArrayBuffer {
   if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer)
     return b.buffer;
   return b.slice().buffer as ArrayBuffer;
-}
-
-async function runLimited(tasks: readonly (() => Promise<void>)[], limit: number): Promise<void> {
-  let next = 0;
-  let failure: { error: unknown } | null = null;
-  const lane = async (): Promise<void> => {
-    while (failure === null && next < tasks.length) {
-      const task = tasks[next++]!;
-      try {
-        await task();
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, lane));
-  if (failure !== null) throw (failure as { error: unknown }).error;
 }
 
 /** A block (strip or tile, of one plane) needed by a read, and the rows of it that are read. */

@@ -28,6 +28,7 @@ import { renderChip } from "./chips.js";
 import { buildIssues, type DropReason, type IssueFeature, type MismatchFeature } from "./issues.js";
 import { writeIssueLists, writeMismatchLayer } from "./issue-lists.js";
 import { readWindowPatches } from "./window-job.js";
+import { runLimited } from "../core/run-limited.js";
 import { writeCountyReviewPage, writeReviewIndex, type CountyPageOutcome } from "../review/index.js";
 import { runHistoryStage } from "./run-history.js";
 import type { SeriesSummary } from "../history/summary.js";
@@ -312,6 +313,9 @@ export async function joinStage(
   return result;
 }
 
+/** Chips drawn at once in a county stage. */
+const CHIPS_IN_FLIGHT = 4;
+
 /**
  * Stage 2, for one county: draws the chips of the county's issues and writes its issue list
  * (GeoJSON + CSV). Reads {@link JOINED_FILE} unless the join stage's result is passed in.
@@ -325,23 +329,28 @@ export async function countyStage(
   const county = run.counties.features.find((f) => f.properties.adcode === adcode)?.properties;
   if (!county) throw new ConfigError(run.manifestFile, `county ${adcode} is not in the county layer`);
   const joined = ctx.joined ?? (await readJoinedRun(run));
-  const mine: IssueFeature[] = [];
-  for (const f of joined.issues) {
-    if (f.properties.county_adcode !== adcode) continue;
-    const properties = { ...f.properties };
-    if (run.config.chips.enabled) {
-      const base = `chips/${properties.prefecture_adcode}/${properties.county_adcode}/${properties.id}`;
-      for (const [which, mosaicOf, profile] of [
-        ["before", run.before, run.beforeProfile],
-        ["after", run.after, run.afterProfile],
-      ] as const) {
-        const png = await renderChip(f, mosaicOf, profile, run.config.chips);
-        await writeFileAtomic(insideOutput(run.outDir, `${base}-${which}.png`), png);
-        if (which === "before") properties.before_chip = `${base}-before.png`;
-        else properties.after_chip = `${base}-after.png`;
-      }
-    }
-    mine.push({ ...f, properties });
+  const mine = joined.issues
+    .filter((f) => f.properties.county_adcode === adcode)
+    .map((f) => ({ ...f, properties: { ...f.properties } }));
+  if (run.config.chips.enabled) {
+    // A few chips at a time: each read inflates its tiles on libuv's thread pool and each PNG is
+    // encoded there too, so one chip's JavaScript overlaps another's decoding and encoding.
+    await runLimited(
+      mine.map((f) => async () => {
+        const properties = f.properties;
+        const base = `chips/${properties.prefecture_adcode}/${properties.county_adcode}/${properties.id}`;
+        for (const [which, mosaicOf, profile] of [
+          ["before", run.before, run.beforeProfile],
+          ["after", run.after, run.afterProfile],
+        ] as const) {
+          const png = await renderChip(f, mosaicOf, profile, run.config.chips);
+          await writeFileAtomic(insideOutput(run.outDir, `${base}-${which}.png`), png);
+          if (which === "before") properties.before_chip = `${base}-before.png`;
+          else properties.after_chip = `${base}-after.png`;
+        }
+      }),
+      CHIPS_IN_FLIGHT,
+    );
   }
   const t1 = Date.now();
   const written = await writeIssueLists(run.outDir, mine, [county], run.manifest.csvHeaders);
