@@ -52,24 +52,52 @@ export async function readOverviewPixels(
       logger.warn({ rows: [y0, y1], err: e.message }, "overview strip unreadable; left black");
       continue;
     }
-    for (let y = y0; y < y1; y++) {
-      const outRow = Math.floor((y - window.y0) / factor) * width;
-      const src = (y - y0) * sourceWidth;
-      for (let x = 0; x < sourceWidth; x++) {
-        if (!block.observed[src + x]) continue;
-        const o = outRow + Math.floor(x / factor);
-        counts[o]!++;
-        for (let b = 0; b < bands.length; b++) sums[b]![o]! += block.bands[b]![src + x]!;
-      }
-    }
+    addStrip(block.bands, block.observed, y1 - y0, y0 - window.y0, sourceWidth, factor, width, sums, counts);
   }
   const observed = new Uint8Array(width * height);
+  meansOf(sums, counts, observed);
+  return { bands: sums, observed, unreadRows };
+}
+
+/*
+ * The per-pixel loops of the overview are functions of their own, over typed arrays, so that V8
+ * compiles them once rather than on the stack of each county's read.
+ */
+
+/**
+ * Adds a strip of `rows` mosaic rows (`sourceWidth` wide, its first row `firstRow` rows into the
+ * grid's window) to the block sums and counts of observed pixels.
+ */
+function addStrip(
+  bands: readonly ArrayLike<number>[],
+  observed: Uint8Array,
+  rows: number,
+  firstRow: number,
+  sourceWidth: number,
+  factor: number,
+  width: number,
+  sums: readonly Float64Array[],
+  counts: Uint32Array,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const outRow = Math.floor((firstRow + r) / factor) * width;
+    const src = r * sourceWidth;
+    for (let x = 0; x < sourceWidth; x++) {
+      if (!observed[src + x]) continue;
+      const o = outRow + Math.floor(x / factor);
+      counts[o]!++;
+      for (let b = 0; b < bands.length; b++) sums[b]![o]! += bands[b]![src + x]!;
+    }
+  }
+}
+
+/** Sums to means where a block saw any pixel (marked in `observed`). */
+function meansOf(sums: readonly Float64Array[], counts: Uint32Array, observed: Uint8Array): void {
   for (let i = 0; i < counts.length; i++) {
     if (counts[i]! === 0) continue;
     observed[i] = 1;
-    for (const s of sums) s[i]! /= counts[i]!;
+    for (let b = 0; b < sums.length; b++) sums[b]![i]! /= counts[i]!;
   }
-  return { bands: sums, observed, unreadRows };
 }
 
 /** Renders the overview of `mosaic` over `grid` as PNG bytes (unobserved pixels black). */
