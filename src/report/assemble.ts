@@ -3,10 +3,11 @@
  * the in-process run and the queue (one job per stage, one county job per county) write the
  * same bytes:
  *  1. {@link joinStage}: read every window's patch list, join patches across seams, build the
- *     issues (no chips yet) and mismatches; write `assembly/issues.json`.
+ *     issues (no chips yet) and mismatches; write the baseline-mismatch layer and
+ *     `assembly/issues.json`.
  *  2. {@link countyStage} (one per county in {@link JoinedRun.counties}): draw that county's
- *     chips and write `issues/<prefecture>/<county>.geojson` and `.csv`.
- *  3. {@link summaryStage}: write the baseline-mismatch layer and `summary.json`.
+ *     chips, write `issues/<prefecture>/<county>.geojson` and `.csv` and its review page.
+ *  3. {@link summaryStage}: write `summary.json` and the review index.
  * {@link assembleRun} runs the three in order.
  */
 import { readFile } from "node:fs/promises";
@@ -25,7 +26,7 @@ import { joinAcrossSeams } from "../vector/merge-seams.js";
 import type { CoverageTally, WindowPatch } from "../vector/window-patches.js";
 import { addCoverage, unobservedFeatures, writeCoverageLayers } from "./coverage.js";
 import { renderChip } from "./chips.js";
-import { buildIssues, type DropReason, type IssueFeature, type MismatchFeature } from "./issues.js";
+import { buildIssues, type DropReason, type IssueFeature } from "./issues.js";
 import { writeIssueLists, writeMismatchLayer } from "./issue-lists.js";
 import { readWindowPatches } from "./window-job.js";
 import { runLimited } from "../core/run-limited.js";
@@ -136,7 +137,8 @@ export interface JoinedRun {
   readonly coverageLayers: Readonly<Record<string, { file: string; unobservedM2: number }>>;
   /** All issues, without chips. */
   readonly issues: readonly IssueFeature[];
-  readonly mismatches: readonly MismatchFeature[];
+  /** Baseline-mismatch features, written by the join stage to `baseline-mismatch.geojson`. */
+  readonly mismatchCount: number;
   readonly dropped: Readonly<Record<DropReason, number>>;
   /** SHA-256 of the local inputs (tiles from the windows, layers hashed by the join stage). */
   readonly checksums: Readonly<Record<string, string>>;
@@ -298,13 +300,16 @@ export async function joinStage(
     coverage: Object.fromEntries(coverage),
     coverageLayers,
     issues: history.listed,
-    mismatches: built.mismatches,
+    mismatchCount: built.mismatches.length,
     dropped,
     checksums: await runChecksums(run, tileChecksums),
     counties: run.counties.features.map((f) => f.properties.adcode).filter((a) => withIssues.has(a)),
     series: history.series,
     timings: { ...(ctx.timings ?? {}), joinMs: Date.now() - started },
   };
+  // The mismatch layer is final here; written now, it stays out of the joined file that every
+  // county stage reads (on the 3072² demo it was 4 MB of the file's 4.2).
+  await writeMismatchLayer(run.outDir, built.mismatches);
   await writeFileAtomic(insideOutput(run.outDir, JOINED_FILE), JSON.stringify(result) + "\n");
   ctx.logger.info(
     { runId: result.runId, issues: result.issues.length, counties: result.counties.length },
@@ -374,7 +379,7 @@ export async function countyStage(
 }
 
 /**
- * Stage 3: writes the baseline-mismatch layer and summary.json from {@link JOINED_FILE} (or the
+ * Stage 3: writes summary.json and the review index from {@link JOINED_FILE} (or the
  * join stage's result passed in). `counties` are the county stages' results, for the timings:
  * `chipsMs` and `writeMs` are summed over the county stages (`writeMs` plus this stage's writes).
  */
@@ -385,7 +390,6 @@ export async function summaryStage(
 ): Promise<RunSummary> {
   const t0 = Date.now();
   const joined = ctx.joined ?? (await readJoinedRun(run));
-  await writeMismatchLayer(run.outDir, joined.mismatches);
 
   const countySummaries: CountySummary[] = run.counties.features.map((f) => {
     const mine = joined.issues.filter((i) => i.properties.county_adcode === f.properties.adcode);
@@ -435,7 +439,7 @@ export async function summaryStage(
       approved: joined.issues.filter((i) => i.properties.status === "approved").length,
       areaM2: Number(joined.issues.reduce((s, i) => s + i.properties.area_m2, 0).toFixed(2)),
       byType,
-      mismatches: joined.mismatches.length,
+      mismatches: joined.mismatchCount,
       dropped: { ...joined.dropped },
     },
     counties: countySummaries.filter((c) => c.croplandPixels > 0 || c.issues > 0),
