@@ -352,7 +352,17 @@ export function thresholdChanges(
     maskWordsOf[t.code] = m.words;
   }
   const wordsPerRow = Math.ceil(width / 32);
-  applyThresholds(width, height, candidate, notCropland, minOf, changeCode, confidence, maskWordsOf);
+  applyThresholds(
+    width,
+    height,
+    wordsPerRow,
+    candidate,
+    notCropland,
+    minOf,
+    changeCode,
+    confidence,
+    maskWordsOf,
+  );
 
   // Morphological cleaning per type, confined to pixels where that type is possible at all. Only
   // the words where cleaning changed something are visited. Types go in CHANGE_TYPES order: a gap
@@ -402,11 +412,12 @@ export function thresholdChanges(
 /**
  * Codes every candidate whose after-probability of not being cropland reaches its type's
  * threshold (`minOf` by code, 256: never), with that probability as confidence, and sets its bit
- * in its type's packed mask when the type is cleaned (`maskWordsOf` by code).
+ * in its type's packed mask (`wordsPerRow` words a row) when the type is cleaned (`maskWordsOf` by code).
  */
 function applyThresholds(
   width: number,
   height: number,
+  wordsPerRow: number,
   candidate: Uint8Array,
   notCropland: Uint8Array,
   minOf: Int16Array,
@@ -414,7 +425,6 @@ function applyThresholds(
   confidence: Uint8Array,
   maskWordsOf: readonly (Uint32Array | null)[],
 ): void {
-  const wordsPerRow = Math.ceil(width / 32);
   for (let y = 0; y < height; y++) {
     const row = y * width;
     const wordRow = y * wordsPerRow;

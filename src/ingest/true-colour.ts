@@ -33,9 +33,13 @@ export function stretchToBytes(band: ArrayLike<number>, observed: Uint8Array): U
   const hi = kHi < finite ? selectKth(values, kHi, kLo < finite ? kLo : 0, finite - 1) : kHi < n ? NaN : 1;
   const span = hi > lo ? hi - lo : 1;
   const out = new Uint8Array(band.length);
-  for (let i = 0; i < band.length; i++)
-    out[i] = observed[i] ? Math.max(0, Math.min(255, Math.round(((band[i]! - lo) / span) * 255))) : 0;
+  for (let i = 0; i < band.length; i++) out[i] = observed[i] ? stretchedByte(band[i]!, lo, span) : 0;
   return out;
+}
+
+/** A value's byte in a stretch from `lo` over `span` (clamped to 0–255). */
+function stretchedByte(v: number, lo: number, span: number): number {
+  return Math.max(0, Math.min(255, Math.round(((v - lo) / span) * 255)));
 }
 
 /**
@@ -56,7 +60,7 @@ function stretchLevels(band: Uint8Array | Uint16Array, observed: Uint8Array, lev
   const hi = n > 0 ? valueAtRank(counts, Math.floor(n * 0.98)) : 1;
   const span = hi > lo ? hi - lo : 1;
   const table = new Uint8Array(levels);
-  for (let v = 0; v < levels; v++) table[v] = Math.max(0, Math.min(255, Math.round(((v - lo) / span) * 255)));
+  for (let v = 0; v < levels; v++) table[v] = stretchedByte(v, lo, span);
   const out = new Uint8Array(band.length);
   for (let i = 0; i < band.length; i++) out[i] = observed[i] ? table[band[i]!]! : 0;
   return out;

@@ -16,7 +16,7 @@ import type { ExclusionProperties } from "../ingest/exclusion-layer.js";
 import type { VectorLayer } from "../ingest/vector-layer.js";
 import type { JoinedPatch } from "../vector/merge-seams.js";
 import { ANY_CHANGE } from "../vector/window-patches.js";
-import { PatchAreaBound } from "./patch-area-bound.js";
+import { unreportedMismatch } from "./patch-area-bound.js";
 import { simplifyPixelPolygon } from "../vector/simplify.js";
 import type { IssueStatus } from "../history/statuses.js";
 import type { Tier } from "../history/tiers.js";
@@ -213,16 +213,11 @@ export function buildIssues(patches: readonly JoinedPatch[], ctx: IssueContext):
   const issues: IssueFeature[] = [];
   const mismatches: MismatchFeature[] = [];
   const dropped: BuiltIssues["dropped"] = [];
-  const mismatchMin = ctx.config.baselineMismatch;
-  const areaBound = new PatchAreaBound(ctx.affine, ctx.crs);
+  const unreported = unreportedMismatch(ctx.affine, ctx.crs, ctx.config.baselineMismatch);
   for (const patch of patches) {
     // Baseline mismatches come by the ten thousand, mostly a few pixels each; those that cannot
     // reach the minimum area are dropped before their geometry is traced (as they would be after).
-    if (
-      patch.kind === "mismatch" &&
-      (!mismatchMin.enabled || areaBound.maxAreaM2(patch.bbox, patch.polygons) < mismatchMin.minAreaM2)
-    )
-      continue;
+    if (unreported(patch.kind, patch.bbox, patch.polygons)) continue;
     const anchor = pixelToMap(ctx.affine, patch.firstPixel[0], patch.firstPixel[1]);
     const tile = ctx.tileAt(patch.firstPixel[0], patch.firstPixel[1]);
     const county = countyOf(patch, ctx);

@@ -3,6 +3,7 @@
  * minimum area before their geometry is traced to longitude/latitude (baseline mismatches come by
  * the ten thousand per county, mostly a few pixels each).
  */
+import type { DetectionConfig } from "../config/detection-config.js";
 import { pixelAreaM2 } from "../core/geodesic-area.js";
 import type { Affine, PixelWindow } from "../core/raster-types.js";
 import { coordinateTransform } from "../ingest/crs.js";
@@ -68,4 +69,19 @@ export class PatchAreaBound {
     }
     return area;
   }
+}
+
+/**
+ * A test for patches the run will not report as baseline mismatches: mismatch patches when the
+ * layer is off, or when their area bound on `affine`/`crs` is below its minimum area. The window
+ * jobs and the join stage drop the same patches with it.
+ */
+export function unreportedMismatch(
+  affine: Affine,
+  crs: string,
+  layer: DetectionConfig["baselineMismatch"],
+): (kind: string, bbox: PixelWindow, polygons: readonly (readonly ArrayLike<number>[])[]) => boolean {
+  const bound = new PatchAreaBound(affine, crs);
+  return (kind, bbox, polygons) =>
+    kind === "mismatch" && (!layer.enabled || bound.maxAreaM2(bbox, polygons) < layer.minAreaM2);
 }

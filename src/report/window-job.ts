@@ -10,7 +10,7 @@ import type { RunInputs, WindowPlan } from "../detect/run-inputs.js";
 import { windowTileChecksums } from "../detect/input-checksums.js";
 import { detectWindow, windowDir, type StageContext } from "../detect/window-stage.js";
 import { patchesOfWindow, type WindowPatches } from "../vector/window-patches.js";
-import { PatchAreaBound } from "./patch-area-bound.js";
+import { unreportedMismatch } from "./patch-area-bound.js";
 
 /** What a window job writes: its patches and the checksums of the tiles it is responsible for. */
 export interface WindowJobOutput extends WindowPatches {
@@ -34,12 +34,9 @@ export async function processWindow(
   const rasters = await detectWindow(run, plan, ctx);
   // Baseline mismatches too small to report are left out here, in parallel, rather than carried
   // through patches.json to the join (as many as 2,000 a window, mostly a few pixels each).
-  const mismatch = run.config.baselineMismatch;
-  const bound = new PatchAreaBound(run.after.affine, run.after.crs);
   const output: WindowJobOutput = {
     ...patchesOfWindow(rasters, run.config.connectivity, run.config.patchTyping, {
-      dropInterior: (kind, bbox, polygons) =>
-        kind === "mismatch" && (!mismatch.enabled || bound.maxAreaM2(bbox, polygons) < mismatch.minAreaM2),
+      dropInterior: unreportedMismatch(run.after.affine, run.after.crs, run.config.baselineMismatch),
     }),
     checksums: await windowTileChecksums(run, plan),
   };

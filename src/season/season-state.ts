@@ -144,29 +144,17 @@ export function updateSeason(
   if (!inGrowingSeason(obs.month, p)) return next;
   const m = parseMonth(obs.month).month;
   const { observedMonths, bareMonths, peak, peakMonth, minimum } = next;
-  accumulateMonth(
-    1 << (m - 1),
-    m,
-    obs.max,
-    obs.min,
-    p.bareSoilMax,
-    observedMonths,
-    bareMonths,
-    peak,
-    peakMonth,
-    minimum,
-  );
+  accumulateMonth(m, obs.max, obs.min, p.bareSoilMax, observedMonths, bareMonths, peak, peakMonth, minimum);
   return next;
 }
 
 /**
- * Folds one growing-season month (`m`, 1–12, its bit `bit`) into the state's arrays in place: the
+ * Folds one growing-season month (`m`, 1–12) into the state's arrays in place: its bit in the
  * observed and (vegetation minimum ≤ `bareSoilMax`) bare month masks, and the peak and minimum of
  * the index. A function of its own, over typed arrays and numbers only, so that V8 compiles its
  * loop once per process rather than on the stack of every window's call.
  */
 function accumulateMonth(
-  bit: number,
   m: number,
   max: Float32Array,
   min: Float32Array,
@@ -177,6 +165,7 @@ function accumulateMonth(
   peakMonth: Uint8Array,
   minimum: Float32Array,
 ): void {
+  const bit = 1 << (m - 1);
   for (let i = 0; i < max.length; i++) {
     const hi = max[i]!;
     const lo = min[i]!;
