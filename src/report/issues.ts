@@ -15,7 +15,7 @@ import type { CountyProperties } from "../ingest/county-layer.js";
 import type { ExclusionProperties } from "../ingest/exclusion-layer.js";
 import type { VectorLayer } from "../ingest/vector-layer.js";
 import type { JoinedPatch } from "../vector/merge-seams.js";
-import { ANY_CHANGE } from "../vector/window-patches.js";
+import { ANY_CHANGE, type PatchLonLat, type WindowPatch } from "../vector/window-patches.js";
 import { unreportedMismatch } from "./patch-area-bound.js";
 import { simplifyPixelPolygon } from "../vector/simplify.js";
 import type { IssueStatus } from "../history/statuses.js";
@@ -130,15 +130,19 @@ export function patchId(
   return `${prefix}-${createHash("sha256").update(key).digest("hex").slice(0, 12)}`;
 }
 
-interface Geometry {
-  geometry: Polygon | MultiPolygon;
-  areaM2: number;
-  centroid: [number, number];
-}
-
-function toLonLat(patch: JoinedPatch, ctx: IssueContext, toleranceM: number): Geometry {
-  const t = coordinateTransform(ctx.crs, "EPSG:4326");
-  const tolerancePx = toleranceM / Math.abs(ctx.affine.pixelWidth);
+/**
+ * A patch's issue-list geometry: its pixel polygons simplified by `toleranceM`, in lon/lat, with
+ * their ellipsoidal area and centroid. Window jobs compute it for the patches that reach no
+ * window edge (final there, so in parallel); the join for the patches it merges across seams.
+ */
+export function patchLonLat(
+  patch: Pick<WindowPatch, "value" | "pixelCount" | "bbox" | "polygons">,
+  crs: string,
+  affine: Affine,
+  toleranceM: number,
+): PatchLonLat {
+  const t = coordinateTransform(crs, "EPSG:4326");
+  const tolerancePx = toleranceM / Math.abs(affine.pixelWidth);
   const polygons = patch.polygons.map((rings) => {
     const pixelPolygon = {
       value: patch.value,
@@ -151,7 +155,7 @@ function toLonLat(patch: JoinedPatch, ctx: IssueContext, toleranceM: number): Ge
     return simplified.rings.map((ring) => {
       const out: number[][] = [];
       for (let i = 0; i + 1 < ring.length; i += 2) {
-        const m = pixelToMap(ctx.affine, ring[i]!, ring[i + 1]!);
+        const m = pixelToMap(affine, ring[i]!, ring[i + 1]!);
         const ll = t.forward(m.x, m.y);
         out.push([round(ll.x, 9), round(ll.y, 9)]);
       }
@@ -221,7 +225,7 @@ export function buildIssues(patches: readonly JoinedPatch[], ctx: IssueContext):
     const anchor = pixelToMap(ctx.affine, patch.firstPixel[0], patch.firstPixel[1]);
     const tile = ctx.tileAt(patch.firstPixel[0], patch.firstPixel[1]);
     const county = countyOf(patch, ctx);
-    const geo = toLonLat(patch, ctx, ctx.config.simplifyToleranceM);
+    const geo = patch.lonLat ?? patchLonLat(patch, ctx.crs, ctx.affine, ctx.config.simplifyToleranceM);
     const pbfAreaM2 = round((geo.areaM2 * patch.pbfPixels) / patch.pixelCount, 2);
     if (patch.kind === "mismatch") {
       if (!ctx.config.baselineMismatch.enabled || geo.areaM2 < ctx.config.baselineMismatch.minAreaM2)

@@ -4,6 +4,7 @@
  * counties and approvals lie under it), plus per-county cropland coverage. Patches cut by the
  * window's edge are marked so the assembly can join them with their neighbours across the seam.
  */
+import type { MultiPolygon, Polygon } from "geojson";
 import type { PixelWindow } from "../core/raster-types.js";
 import type { WindowRasters } from "../detect/window-stage.js";
 import { forEachSpan } from "./polygon-spans.js";
@@ -61,6 +62,18 @@ export interface WindowPatch {
   readonly exclusions: Readonly<Record<string, number>>;
   /** True when the patch reaches the window's edge (and may continue in the next window). */
   readonly atWindowEdge: boolean;
+  /**
+   * The patch's issue-list geometry, when its window job could compute it: a patch that reaches
+   * no window edge is final there (see report/issues.ts, `patchLonLat`).
+   */
+  readonly lonLat?: PatchLonLat;
+}
+
+/** A patch's issue-list geometry: simplified lon/lat polygon(s), ellipsoidal area, centroid. */
+export interface PatchLonLat {
+  readonly geometry: Polygon | MultiPolygon;
+  readonly areaM2: number;
+  readonly centroid: [number, number];
 }
 
 export interface WindowPatches {
