@@ -227,137 +227,154 @@ export async function openRun(manifestFile: string, options: OpenRunOptions): Pr
   const modelDir =
     options.modelDir ?? (manifest.model ? path.resolve(baseDir, manifest.model) : DEFAULT_MODEL_DIR);
   const classifier = await Classifier.load(modelDir);
-  let radiometry: BandPercentiles | null = null;
+  const afters: RasterSource[] = [];
+  const befores: RasterSource[] = [];
   try {
-    if (manifest.radiometricMatch)
-      radiometry = requireRadiometry(classifier, manifestFile, "radiometricMatch");
+    return await openRunWith(classifier, afters, befores);
   } catch (e) {
+    // A run that cannot open gives back what it took: the model's tensors and the open tiles.
     classifier.dispose();
+    await Promise.all([...afters, ...befores].map((r) => r.close()));
     throw e;
   }
 
-  const failedTiles: FailedTile[] = [];
-  const afters: RasterSource[] = [];
-  const befores: RasterSource[] = [];
-  const ids: string[] = [];
-  const tileOfSource = new Map<string, string>();
-  let afterProfile: SensorProfile | null = null;
-  let beforeProfile: SensorProfile | null = null;
-  for (const tile of manifest.tiles) {
-    const opened: RasterSource[] = [];
-    try {
-      const ap = profileFromSpec(tile.after.profile, manifest.profile, manifestFile);
-      const bp = profileFromSpec(tile.before.profile, manifest.profile, manifestFile);
-      for (const [image, profile] of [
-        [tile.after, ap],
-        [tile.before, bp],
-      ] as const) {
-        const r = await openRaster(
-          resolveSource(baseDir, image.source),
-          options.signal ? { signal: options.signal } : {},
-        );
-        opened.push(r);
-        checkBandCount(profile, r);
+  async function openRunWith(
+    classifier: Classifier,
+    afters: RasterSource[],
+    befores: RasterSource[],
+  ): Promise<RunInputs> {
+    const radiometry = manifest.radiometricMatch
+      ? requireRadiometry(classifier, manifestFile, "radiometricMatch")
+      : null;
+
+    const failedTiles: FailedTile[] = [];
+    const ids: string[] = [];
+    const tileOfSource = new Map<string, string>();
+    let afterProfile: SensorProfile | null = null;
+    let beforeProfile: SensorProfile | null = null;
+    for (const tile of manifest.tiles) {
+      const opened: RasterSource[] = [];
+      try {
+        const ap = profileFromSpec(tile.after.profile, manifest.profile, manifestFile);
+        const bp = profileFromSpec(tile.before.profile, manifest.profile, manifestFile);
+        for (const [image, profile] of [
+          [tile.after, ap],
+          [tile.before, bp],
+        ] as const) {
+          const r = await openRaster(
+            resolveSource(baseDir, image.source),
+            options.signal ? { signal: options.signal } : {},
+          );
+          opened.push(r);
+          checkBandCount(profile, r);
+        }
+        if (afterProfile && ap.id !== afterProfile.id)
+          throw new ConfigError(
+            manifestFile,
+            `tile ${tile.id}: all after images of a run must share one sensor profile`,
+          );
+        if (beforeProfile && bp.id !== beforeProfile.id)
+          throw new ConfigError(
+            manifestFile,
+            `tile ${tile.id}: all before images of a run must share one sensor profile`,
+          );
+        afterProfile = ap;
+        beforeProfile = bp;
+        afters.push(opened[0]!);
+        befores.push(opened[1]!);
+        ids.push(tile.id);
+        for (const r of opened) tileOfSource.set(r.source, tile.id);
+      } catch (e) {
+        await Promise.all(opened.map((r) => r.close()));
+        if (!(e instanceof PatrolError)) throw e;
+        failedTiles.push({ tileId: tile.id, reason: e.message, errorName: e.name });
+        options.logger.warn({ tileId: tile.id, err: e.message }, "tile left out of the run");
       }
-      if (afterProfile && ap.id !== afterProfile.id)
-        throw new ConfigError(
-          manifestFile,
-          `tile ${tile.id}: all after images of a run must share one sensor profile`,
-        );
-      if (beforeProfile && bp.id !== beforeProfile.id)
-        throw new ConfigError(
-          manifestFile,
-          `tile ${tile.id}: all before images of a run must share one sensor profile`,
-        );
-      afterProfile = ap;
-      beforeProfile = bp;
-      afters.push(opened[0]!);
-      befores.push(opened[1]!);
-      ids.push(tile.id);
-      for (const r of opened) tileOfSource.set(r.source, tile.id);
-    } catch (e) {
-      if (!(e instanceof PatrolError)) throw e;
-      await Promise.all(opened.map((r) => r.close()));
-      failedTiles.push({ tileId: tile.id, reason: e.message, errorName: e.name });
-      options.logger.warn({ tileId: tile.id, err: e.message }, "tile left out of the run");
     }
-  }
-  if (afters.length === 0 || !afterProfile || !beforeProfile) {
-    throw new ConfigError(
+    if (afters.length === 0 || !afterProfile || !beforeProfile) {
+      throw new ConfigError(
+        manifestFile,
+        `no tile could be opened: ${failedTiles.map((f) => `${f.tileId}: ${f.reason}`).join("; ")}`,
+      );
+    }
+    const after = buildMosaic(afters);
+    const before = buildMosaic(befores);
+    warnOnResolutionMismatch(classifier, after, options.logger);
+    if (radiometry) {
+      afterProfile = await matchImagery(
+        radiometry,
+        afters,
+        afterProfile,
+        "after images",
+        manifestFile,
+        options.logger,
+      );
+      beforeProfile = await matchImagery(
+        radiometry,
+        befores,
+        beforeProfile,
+        "before images",
+        manifestFile,
+        options.logger,
+      );
+    }
+    if (
+      before.crs !== after.crs ||
+      before.affine.pixelWidth !== after.affine.pixelWidth ||
+      before.affine.pixelHeight !== after.affine.pixelHeight
+    ) {
+      throw new ConfigError(
+        manifestFile,
+        `before images (${before.crs}, ${before.affine.pixelWidth} m) are not on the after images' grid (${after.crs}, ${after.affine.pixelWidth} m)`,
+      );
+    }
+    // Express the before mosaic on the after mosaic's grid (same lattice, possibly other extent).
+    const dx = Math.round((before.affine.originX - after.affine.originX) / after.affine.pixelWidth);
+    const dy = Math.round((before.affine.originY - after.affine.originY) / after.affine.pixelHeight);
+    const beforeOnAfterGrid: Mosaic = {
+      ...before,
+      affine: after.affine,
+      parts: before.parts.map((p) => ({ ...p, offsetX: p.offsetX + dx, offsetY: p.offsetY + dy })),
+      width: after.width,
+      height: after.height,
+    };
+
+    const { baseline, counties, exclusions } = await loadRunLayers(
+      manifest,
+      baseDir,
       manifestFile,
-      `no tile could be opened: ${failedTiles.map((f) => `${f.tileId}: ${f.reason}`).join("; ")}`,
+      after.crs,
     );
-  }
-  const after = buildMosaic(afters);
-  const before = buildMosaic(befores);
-  warnOnResolutionMismatch(classifier, after, options.logger);
-  if (radiometry) {
-    afterProfile = await matchImagery(
-      radiometry,
-      afters,
+
+    const spec = classifier.meta.features;
+    const cell = pyramidCell(spec);
+    const maxMorphology = Math.max(
+      ...Object.values(config.rules).map((r) => 2 * (r.openingPx + r.closingPx)),
+    );
+    const halo = Math.ceil((featureHalo(spec) + maxMorphology) / cell) * cell;
+
+    return {
+      manifest,
+      manifestFile,
+      baseDir,
+      outDir,
+      config,
+      after,
+      before: beforeOnAfterGrid,
       afterProfile,
-      "after images",
-      manifestFile,
-      options.logger,
-    );
-    beforeProfile = await matchImagery(
-      radiometry,
-      befores,
       beforeProfile,
-      "before images",
-      manifestFile,
-      options.logger,
-    );
+      tileOfSource,
+      baseline,
+      counties,
+      exclusions,
+      classifier,
+      windows: planWindows(after, manifest.windowSize, cell, ids),
+      halo,
+      morphologyReach: maxMorphology,
+      cell,
+      failedTiles,
+    };
   }
-  if (
-    before.crs !== after.crs ||
-    before.affine.pixelWidth !== after.affine.pixelWidth ||
-    before.affine.pixelHeight !== after.affine.pixelHeight
-  ) {
-    throw new ConfigError(
-      manifestFile,
-      `before images (${before.crs}, ${before.affine.pixelWidth} m) are not on the after images' grid (${after.crs}, ${after.affine.pixelWidth} m)`,
-    );
-  }
-  // Express the before mosaic on the after mosaic's grid (same lattice, possibly other extent).
-  const dx = Math.round((before.affine.originX - after.affine.originX) / after.affine.pixelWidth);
-  const dy = Math.round((before.affine.originY - after.affine.originY) / after.affine.pixelHeight);
-  const beforeOnAfterGrid: Mosaic = {
-    ...before,
-    affine: after.affine,
-    parts: before.parts.map((p) => ({ ...p, offsetX: p.offsetX + dx, offsetY: p.offsetY + dy })),
-    width: after.width,
-    height: after.height,
-  };
-
-  const { baseline, counties, exclusions } = await loadRunLayers(manifest, baseDir, manifestFile, after.crs);
-
-  const spec = classifier.meta.features;
-  const cell = pyramidCell(spec);
-  const maxMorphology = Math.max(...Object.values(config.rules).map((r) => 2 * (r.openingPx + r.closingPx)));
-  const halo = Math.ceil((featureHalo(spec) + maxMorphology) / cell) * cell;
-
-  return {
-    manifest,
-    manifestFile,
-    baseDir,
-    outDir,
-    config,
-    after,
-    before: beforeOnAfterGrid,
-    afterProfile,
-    beforeProfile,
-    tileOfSource,
-    baseline,
-    counties,
-    exclusions,
-    classifier,
-    windows: planWindows(after, manifest.windowSize, cell, ids),
-    halo,
-    morphologyReach: maxMorphology,
-    cell,
-    failedTiles,
-  };
 }
 
 /** Closes the rasters and frees the model. */

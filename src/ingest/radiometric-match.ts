@@ -45,7 +45,8 @@ export async function imagePercentiles(
   const step = Math.max(1, Math.ceil(Math.sqrt(total / maxSamples)));
   const values: number[][] = profile.bands.map(() => []);
   for (const raster of rasters) {
-    const strip = 256 - (256 % step);
+    // Strips of about 256 rows, a whole number of sampling steps (one step when a step is longer).
+    const strip = step * Math.max(1, Math.floor(256 / step));
     for (let y0 = 0; y0 < raster.height; y0 += strip) {
       const y1 = Math.min(raster.height, y0 + strip);
       const block = await raster.read(

@@ -93,6 +93,29 @@ describe.skipIf(noSharedData() || noTools("gdalinfo"))("imagePercentiles on the 
     });
   });
 
+  it("samples a grid coarser than its 256-row strips (every 283rd pixel and row) as numpy does", async () => {
+    const file = sharedData("landsat", "taizhou_2000_etm.tif");
+    const script = [
+      "import sys, json, numpy as np",
+      "from osgeo import gdal",
+      "a = gdal.Open(sys.argv[1]).ReadAsArray().astype(np.float64)[:, ::283, ::283]",
+      "valid = (a != 0).all(axis=0)",
+      "print(json.dumps([int(valid.sum())] + [[float(np.percentile(b[valid], p, method='lower')) for p in (2, 98)] for b in a]))",
+    ].join("\n");
+    const [samples, ...expected] = JSON.parse(
+      execFileSync("/usr/bin/python3", ["-c", script, file], { encoding: "utf8" }),
+    ) as [number, ...number[][]];
+    expect(samples).toBeGreaterThan(0);
+    const raster = await openRaster(file);
+    // 400 × 400 pixels and at most 2 samples' worth of grid: a step of ceil(√80 000) = 283.
+    const got = await imagePercentiles([raster], LANDSAT, [2, 98], 2);
+    await raster.close();
+    LANDSAT.bands.forEach((b, k) => {
+      expect(got.bands[b.name]![0] * 255).toBeCloseTo(expected[k]![0]!, 6);
+      expect(got.bands[b.name]![1] * 255).toBeCloseTo(expected[k]![1]!, 6);
+    });
+  });
+
   it("thins large rasters on a grid and stays close to the full figures", async () => {
     const raster = await openRaster(sharedData("landsat", "taizhou_2000_etm.tif"));
     const full = await imagePercentiles([raster], LANDSAT);
