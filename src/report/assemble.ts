@@ -30,7 +30,12 @@ import { buildIssues, type DropReason, type IssueFeature } from "./issues.js";
 import { writeIssueLists, writeMismatchLayer } from "./issue-lists.js";
 import { readWindowPatches } from "./window-job.js";
 import { runLimited } from "../core/run-limited.js";
-import { writeCountyReviewPage, writeReviewIndex, type CountyPageOutcome } from "../review/index.js";
+import {
+  drawCountyOverview,
+  writeCountyReviewPage,
+  writeReviewIndex,
+  type CountyPageOutcome,
+} from "../review/index.js";
 import { runHistoryStage } from "./run-history.js";
 import type { SeriesSummary } from "../history/summary.js";
 
@@ -337,6 +342,11 @@ export async function countyStage(
   const mine = joined.issues
     .filter((f) => f.properties.county_adcode === adcode)
     .map((f) => ({ ...f, properties: { ...f.properties } }));
+  // The overview image needs only the issues' geometry: drawn beside the chips, its tile reads
+  // and PNG encoding (libuv's and sharp's threads) overlap the chips' JavaScript and vice versa.
+  const overview =
+    run.config.review.enabled && mine.length > 0 ? drawCountyOverview(run, mine, ctx.logger) : undefined;
+  overview?.catch(() => undefined); // awaited (and its failure reported) by the page below
   if (run.config.chips.enabled) {
     // A few chips at a time: each read inflates its tiles on libuv's thread pool and each PNG is
     // encoded there too, so one chip's JavaScript overlaps another's decoding and encoding.
@@ -364,7 +374,7 @@ export async function countyStage(
   // counties draw theirs in parallel; the summary stage writes only the index.
   const review =
     run.config.review.enabled && file !== null && mine.length > 0
-      ? await writeCountyReviewPage(run, run.manifest, county, file, ctx.logger)
+      ? await writeCountyReviewPage(run, run.manifest, county, file, ctx.logger, overview)
       : null;
   const result: CountyResult = {
     adcode,

@@ -2,6 +2,7 @@
 export {
   writeReviewPages,
   writeCountyReviewPage,
+  drawCountyOverview,
   writeReviewIndex,
   countyPageFile,
   REVIEW_DIR,

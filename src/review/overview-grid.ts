@@ -56,7 +56,7 @@ export function lonLatToMosaicPixel(
  * brings the longest side to `maxPx` or less.
  */
 export function overviewGrid(
-  issues: readonly ReviewIssue[],
+  issues: readonly Pick<ReviewIssue, "geometry">[],
   mosaic: Mosaic,
   options: OverviewOptions,
 ): OverviewGrid {

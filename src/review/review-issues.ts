@@ -54,7 +54,7 @@ export interface ReviewIssue {
 }
 
 /** Outer rings and holes of an issue's polygons, lon/lat. */
-export function issuePolygons(issue: ReviewIssue): number[][][][] {
+export function issuePolygons(issue: Pick<ReviewIssue, "geometry">): number[][][][] {
   return issue.geometry.type === "Polygon" ? [issue.geometry.coordinates] : issue.geometry.coordinates;
 }
 

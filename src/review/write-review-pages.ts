@@ -21,9 +21,9 @@ import type { SensorProfile } from "../ingest/sensor-profile.js";
 import { countyPageHtml } from "./county-page.js";
 import { indexPageHtml, type IndexCounty } from "./index-page.js";
 import { overlayPath } from "./overlay-paths.js";
-import { overviewGrid, pixelSizeM } from "./overview-grid.js";
+import { overviewGrid, pixelSizeM, type OverviewGrid } from "./overview-grid.js";
 import { renderOverview } from "./overview-image.js";
-import { readCountyIssues } from "./review-issues.js";
+import { readCountyIssues, type ReviewIssue } from "./review-issues.js";
 
 export type ReviewConfig = DetectionConfig["review"];
 
@@ -90,14 +90,13 @@ export async function writeCountyReviewPage(
   county: ReviewCounty,
   listFile: string,
   logger: Logger,
+  drawn?: Promise<CountyOverview>,
 ): Promise<CountyPageOutcome | null> {
   try {
     const issues = await readCountyIssues(insideOutput(run.outDir, listFile));
     if (issues.length === 0) return null;
     const file = countyPageFile(county);
-    const options = { contextM: run.config.review.overviewContextM, maxPx: run.config.review.overviewMaxPx };
-    const grid = overviewGrid(issues, run.after, options);
-    const overview = await renderOverview(run.after, run.afterProfile, grid, logger);
+    const { grid, ...overview } = await (drawn ?? drawCountyOverview(run, issues, logger));
     const overviewFile = `${REVIEW_DIR}/${county.prefectureAdcode}/${county.adcode}-overview.png`;
     await writeFileAtomic(insideOutput(run.outDir, overviewFile), overview.png);
     const html = countyPageHtml({
@@ -128,6 +127,28 @@ export async function writeCountyReviewPage(
     logger.warn({ adcode: county.adcode, err: e.message }, "review page not written");
     return { failed: e.message };
   }
+}
+
+/** A county's overview image and the grid it is drawn on. */
+export interface CountyOverview {
+  readonly grid: OverviewGrid;
+  readonly png: Buffer;
+  readonly unreadRows: number;
+}
+
+/**
+ * Draws a county's overview image around its issues (their geometry is all it needs, so the
+ * county stage starts it beside the chips, before the list is written, and passes the promise to
+ * {@link writeCountyReviewPage}).
+ */
+export async function drawCountyOverview(
+  run: ReviewRun,
+  issues: readonly Pick<ReviewIssue, "geometry">[],
+  logger: Logger,
+): Promise<CountyOverview> {
+  const options = { contextM: run.config.review.overviewContextM, maxPx: run.config.review.overviewMaxPx };
+  const grid = overviewGrid(issues, run.after, options);
+  return { grid, ...(await renderOverview(run.after, run.afterProfile, grid, logger)) };
 }
 
 /**
