@@ -82,7 +82,8 @@ export type CountyPageOutcome =
 /**
  * Writes one county's overview image and page from its issue list (`listFile`, output-relative).
  * Null when the list turns out empty; a county's bad input (an unreadable issue list, say) is
- * returned as `failed` — it costs that county's page, not the run.
+ * returned as `failed` — it costs that county's page, not the run. `drawn` is the overview when
+ * the caller has started drawing it ({@link drawCountyOverview}); otherwise it is drawn here.
  */
 export async function writeCountyReviewPage(
   run: ReviewRun,
