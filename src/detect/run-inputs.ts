@@ -230,7 +230,7 @@ export async function openRun(manifestFile: string, options: OpenRunOptions): Pr
   const afters: RasterSource[] = [];
   const befores: RasterSource[] = [];
   try {
-    return await openRunWith(classifier, afters, befores);
+    return await openWithModel();
   } catch (e) {
     // A run that cannot open gives back what it took: the model's tensors and the open tiles.
     classifier.dispose();
@@ -238,11 +238,9 @@ export async function openRun(manifestFile: string, options: OpenRunOptions): Pr
     throw e;
   }
 
-  async function openRunWith(
-    classifier: Classifier,
-    afters: RasterSource[],
-    befores: RasterSource[],
-  ): Promise<RunInputs> {
+  // Everything after the model loads, filling `afters` and `befores` as tiles open, so that the
+  // catch above can give back what a failure leaves open.
+  async function openWithModel(): Promise<RunInputs> {
     const radiometry = manifest.radiometricMatch
       ? requireRadiometry(classifier, manifestFile, "radiometricMatch")
       : null;
