@@ -131,7 +131,9 @@ function windowTimes(logLines: readonly string[]): { byPid: Map<number, number[]
   for (const line of logLines) {
     if (!line.includes('"window done"')) continue;
     const entry = JSON.parse(line) as { pid: number; ms: number; time: number };
-    byPid.set(entry.pid, [...(byPid.get(entry.pid) ?? []), entry.ms]);
+    const times = byPid.get(entry.pid) ?? [];
+    times.push(entry.ms);
+    byPid.set(entry.pid, times);
     lastEnd = Math.max(lastEnd, entry.time);
   }
   return { byPid, lastEnd };
@@ -176,57 +178,50 @@ async function machineScaling(): Promise<number> {
     "for (let r = 0; r < 3000; r++) for (let i = 0; i < a.length; i++) a[i] = a[i] * 0.5 + 1;",
     "if (a[7] === 42) console.log(a[7]);",
   ].join("");
-  const once = (copies: number): Promise<number> => {
-    const t0 = performance.now();
-    return Promise.all(
-      Array.from(
-        { length: copies },
-        () =>
-          new Promise<void>((resolve, reject) =>
-            spawn(process.execPath, ["-e", kernel], { stdio: "ignore" }).on("exit", (code) =>
-              code === 0 ? resolve() : reject(new RangeError(`scaling probe exited ${code}`)),
-            ),
-          ),
-      ),
-    ).then(() => performance.now() - t0);
-  };
-  const one = await once(1);
-  const two = await once(2);
+  const one = await timeProcesses(1, () => ["-e", kernel], "scaling probe");
+  const two = await timeProcesses(2, () => ["-e", kernel], "scaling probe");
   return (2 * one) / two;
 }
 
-/** Wall time of `patrol detect` (in-process, no queue) on the demo, in `copies` concurrent processes. */
-async function inlineDetect(ctx: BenchContext, copies: number, run: number): Promise<number> {
-  const manifest = path.join(ctx.tmpDir, DEMO, "manifest.json");
+/**
+ * Wall time of `copies` node processes started at once (arguments of copy k from `argsOf`),
+ * until the last exits; rejects when one exits non-zero.
+ */
+async function timeProcesses(copies: number, argsOf: (k: number) => string[], what: string): Promise<number> {
   const t0 = performance.now();
   await Promise.all(
     Array.from(
       { length: copies },
       (_, k) =>
-        new Promise<void>((resolve, reject) => {
-          const child = spawn(
-            process.execPath,
-            [
-              "--import",
-              "tsx",
-              "src/cli/main.ts",
-              "detect",
-              "--manifest",
-              manifest,
-              "--out",
-              path.join(ctx.tmpDir, DEMO, `inline-${copies}-${k}-${run}`),
-              "--backend",
-              "wasm",
-            ],
-            { cwd: REPO, stdio: ["ignore", "ignore", "ignore"] },
-          );
-          child.on("exit", (code) =>
-            code === 0 ? resolve() : reject(new RangeError(`patrol detect exited ${code}`)),
-          );
-        }),
+        new Promise<void>((resolve, reject) =>
+          spawn(process.execPath, argsOf(k), { cwd: REPO, stdio: "ignore" }).on("exit", (code) =>
+            code === 0 ? resolve() : reject(new RangeError(`${what} exited ${code}`)),
+          ),
+        ),
     ),
   );
   return performance.now() - t0;
+}
+
+/** Wall time of `patrol detect` (in-process, no queue) on the demo, in `copies` concurrent processes. */
+async function inlineDetect(ctx: BenchContext, copies: number, run: number): Promise<number> {
+  const manifest = path.join(ctx.tmpDir, DEMO, "manifest.json");
+  return timeProcesses(
+    copies,
+    (k) => [
+      "--import",
+      "tsx",
+      "src/cli/main.ts",
+      "detect",
+      "--manifest",
+      manifest,
+      "--out",
+      path.join(ctx.tmpDir, DEMO, `inline-${copies}-${k}-${run}`),
+      "--backend",
+      "wasm",
+    ],
+    "patrol detect",
+  );
 }
 
 export const benchmarks: BenchModule = {
