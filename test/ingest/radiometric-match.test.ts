@@ -69,51 +69,54 @@ describe("matchedProfile", () => {
   });
 });
 
+/**
+ * numpy's 2nd and 98th percentiles (method 'lower') per band of GDAL's read of `file`, over the
+ * pixels valid in every band, rows and columns both sliced by `step` (numpy slicing, e.g.
+ * "::283"; all of them by default); with the count of valid pixels.
+ */
+function numpyPercentiles(file: string, step = ""): { valid: number; bands: number[][] } {
+  const script = [
+    "import sys, json, numpy as np",
+    "from osgeo import gdal",
+    `a = gdal.Open(sys.argv[1]).ReadAsArray().astype(np.float64)[:, ${step || ":"}, ${step || ":"}]`,
+    "valid = (a != 0).all(axis=0)",
+    "print(json.dumps([int(valid.sum()), [[float(np.percentile(b[valid], p, method='lower')) for p in (2, 98)] for b in a]]))",
+  ].join("\n");
+  const [valid, bands] = JSON.parse(
+    execFileSync("/usr/bin/python3", ["-c", script, file], { encoding: "utf8" }),
+  ) as [number, number[][]];
+  return { valid, bands };
+}
+
+/** Each band's percentiles (reflectance × 255 = DN for this profile) equal numpy's to 6 places. */
+function expectPercentiles(got: BandPercentiles, expected: number[][]): void {
+  LANDSAT.bands.forEach((b, k) => {
+    const [lo, hi] = got.bands[b.name]!;
+    expect(lo * 255).toBeCloseTo(expected[k]![0]!, 6);
+    expect(hi * 255).toBeCloseTo(expected[k]![1]!, 6);
+  });
+}
+
 describe.skipIf(noSharedData() || noTools("gdalinfo"))("imagePercentiles on the Taizhou 2000 image", () => {
   it("equals numpy's percentiles (method 'lower') of GDAL's read, per band", async () => {
     const file = sharedData("landsat", "taizhou_2000_etm.tif");
-    const script = [
-      "import sys, json, numpy as np",
-      "from osgeo import gdal",
-      "a = gdal.Open(sys.argv[1]).ReadAsArray().astype(np.float64)",
-      "valid = (a != 0).all(axis=0)",
-      "print(json.dumps([[float(np.percentile(b[valid], p, method='lower')) for p in (2, 98)] for b in a]))",
-    ].join("\n");
-    const expected = JSON.parse(
-      execFileSync("/usr/bin/python3", ["-c", script, file], { encoding: "utf8" }),
-    ) as number[][];
+    const expected = numpyPercentiles(file);
     const raster = await openRaster(file);
     const got = await imagePercentiles([raster], LANDSAT);
     await raster.close();
     expect(got.percentiles).toEqual([2, 98]);
-    LANDSAT.bands.forEach((b, k) => {
-      const [lo, hi] = got.bands[b.name]!;
-      expect(lo * 255).toBeCloseTo(expected[k]![0]!, 6);
-      expect(hi * 255).toBeCloseTo(expected[k]![1]!, 6);
-    });
+    expectPercentiles(got, expected.bands);
   });
 
   it("samples a grid coarser than its 256-row strips (every 283rd pixel and row) as numpy does", async () => {
     const file = sharedData("landsat", "taizhou_2000_etm.tif");
-    const script = [
-      "import sys, json, numpy as np",
-      "from osgeo import gdal",
-      "a = gdal.Open(sys.argv[1]).ReadAsArray().astype(np.float64)[:, ::283, ::283]",
-      "valid = (a != 0).all(axis=0)",
-      "print(json.dumps([int(valid.sum())] + [[float(np.percentile(b[valid], p, method='lower')) for p in (2, 98)] for b in a]))",
-    ].join("\n");
-    const [samples, ...expected] = JSON.parse(
-      execFileSync("/usr/bin/python3", ["-c", script, file], { encoding: "utf8" }),
-    ) as [number, ...number[][]];
-    expect(samples).toBeGreaterThan(0);
+    const expected = numpyPercentiles(file, "::283");
+    expect(expected.valid).toBeGreaterThan(0);
     const raster = await openRaster(file);
     // 400 × 400 pixels and at most 2 samples' worth of grid: a step of ceil(√80 000) = 283.
     const got = await imagePercentiles([raster], LANDSAT, [2, 98], 2);
     await raster.close();
-    LANDSAT.bands.forEach((b, k) => {
-      expect(got.bands[b.name]![0] * 255).toBeCloseTo(expected[k]![0]!, 6);
-      expect(got.bands[b.name]![1] * 255).toBeCloseTo(expected[k]![1]!, 6);
-    });
+    expectPercentiles(got, expected.bands);
   });
 
   it("thins large rasters on a grid and stays close to the full figures", async () => {
